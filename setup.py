@@ -1,0 +1,53 @@
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+version = {}
+exec(Path("slr_pose/__init__.py").read_text(), version)
+
+setup(
+    name="slr-pose",
+    version=version["__version__"],
+    description="Sign language recognition from MediaPipe body, hand and face landmarks",
+    long_description=Path("README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    python_requires=">=3.10",
+    packages=find_packages(include=["slr_pose", "slr_pose.*"]),
+    include_package_data=True,
+    install_requires=[
+        # mediapipe 0.10.21 is the last release with the legacy Holistic models
+        # inside the wheel; it needs numpy < 2.
+        "mediapipe==0.10.21",
+        "numpy>=1.24,<2",
+        "numba>=0.59",
+        "h5py>=3.8",
+        "click>=8.1",
+        "tqdm>=4.60",
+        "torch>=2.1",
+        "torch-geometric>=2.5",
+        "scikit-learn>=1.3",
+        "pyyaml>=6",
+        "matplotlib>=3.7",
+    ],
+    extras_require={
+        "kaggle": ["pyarrow>=14,<18"],  # pyarrow 18+ needs numpy 2
+        "pose-format": ["pose-format>=0.10"],
+        "onnx": ["onnx>=1.16", "onnxruntime>=1.18", "onnxscript>=0.1"],
+        "rgb": ["torchvision>=0.19"],
+        "test": [
+            "pytest>=8",
+            "pyarrow>=14,<18",
+            "pose-format>=0.10",
+            "onnx>=1.16",
+            "onnxruntime>=1.18",
+            "onnxscript>=0.1",
+        ],
+    },
+    entry_points={"console_scripts": ["slr-pose=slr_pose.cli.main:main"]},
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+        "Intended Audience :: Science/Research",
+    ],
+)

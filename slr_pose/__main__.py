@@ -1,0 +1,3 @@
+from slr_pose.cli.main import main
+
+main()

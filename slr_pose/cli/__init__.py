@@ -1,0 +1,1 @@
+"""The ``slr-pose`` command line: a thin layer over the library."""
