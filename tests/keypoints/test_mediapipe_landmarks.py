@@ -21,3 +21,4 @@ def test_connections_match_mediapipe():
     fm = mp.solutions.face_mesh_connections
     for part in mpn.FACE_CONTOUR_PARTS:
         assert getattr(mpn, "FACE_" + part) == _edges(getattr(fm, "FACEMESH_" + part)), part
+    assert mpn.FACE_TESSELATION == _edges(fm.FACEMESH_TESSELATION)
