@@ -1,0 +1,45 @@
+"""``slr-pose train``."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "run_dir", required=True, type=click.Path(file_okay=False),
+              help="Run directory (created; an existing run there is resumed).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a config value, e.g. --set train.epochs=5 (repeatable).")
+@click.option("--device", default=None, help="auto (CUDA when present), cpu, cuda or cuda:N.")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar per epoch.")
+def train(config: str, run_dir: str, overrides: tuple[str, ...], device: str | None, progress: bool) -> None:
+    """Train a recogniser from a YAML config; resume it if RUN_DIR holds one.
+
+    \b
+    Example:
+      slr-pose train configs/msl150.yaml -o runs/msl150
+      slr-pose train configs/msl150.yaml -o runs/msl150 --set train.epochs=60
+      torchrun --nproc_per_node 2 -m slr_pose train configs/msl150.yaml -o runs/ddp
+    """
+    from slr_pose.training.config import load_config
+    from slr_pose.training.trainer import train as run_training
+
+    overrides = list(overrides) + ([f"train.device={device}"] if device else [])
+    cfg = load_config(config, overrides)
+    result = run_training(cfg, run_dir, progress=progress, log=click.echo)
+    if not result.history:
+        return
+    click.echo(f"best epoch {result.best_epoch}; run saved in {run_dir}")
+    for name, metrics in (("val", result.val), ("test", result.test)):
+        if metrics:
+            click.echo(_metrics_line(name, metrics))
+
+
+def _metrics_line(split: str, m: dict) -> str:
+    if "wer" in m:
+        return f"{split}: WER {100 * m['wer']:.1f}% over {m['samples']} samples"
+    parts = [f"{split}: top-1 {100 * m['top1']:.1f}%  top-5 {100 * m['top5']:.1f}%  ({m['samples']} samples)"]
+    for lang, lm in m.get("languages", {}).items():
+        parts.append(f"  {lang}: top-1 {100 * lm['top1']:.1f}% over {lm['samples']} (chance {100 * lm['chance']:.1f}%)")
+    return "\n".join(parts)

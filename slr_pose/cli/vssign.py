@@ -1,0 +1,41 @@
+"""``slr-pose vssign``: groups of visually similar signs."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group()
+def vssign() -> None:
+    """Visually similar signs (VSSigns): suggest groups for experts to confirm."""
+
+
+@vssign.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.argument("store", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Grouping table to write (CSV).")
+@click.option("--split", default="val", show_default=True, help="Which samples of STORE to look at (or all).")
+@click.option("--threshold", default=0.2, show_default=True, type=float,
+              help="Minimum symmetric confusion rate for a pair to be suggested.")
+def suggest(run_dir: str, store: str, output: str, split: str, threshold: float) -> None:
+    """List the most confused class pairs of a trained model as a grouping table.
+
+    The table (language, gloss, group, confusion) is meant to be edited by
+    experts, then given to training (data.groups) or evaluation (--groups).
+
+    \b
+    Example:
+      slr-pose vssign suggest runs/msl150 poses.h5 --split val -o vssigns.csv
+    """
+    from slr_pose.training.evaluation import score_run
+    from slr_pose.training.modeling import load_run
+    from slr_pose.training.vssign import suggest_groups
+
+    ev, labels = score_run(load_run(run_dir), store, split=split)
+    pairs = suggest_groups(ev.confusions, labels.classes, threshold, output)
+    if not pairs:
+        click.echo(f"no class pair is confused at rate >= {threshold}; wrote an empty table to {output}")
+        return
+    for p in pairs[:20]:
+        click.echo(f"{p.language}: {p.a} <-> {p.b}  confusion {p.rate:.2f}")
+    click.echo(f"{len(pairs)} candidate pair(s); grouping table written to {output}")

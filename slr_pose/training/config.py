@@ -1,0 +1,309 @@
+"""Training configuration: frozen dataclasses, loaded from YAML and validated.
+
+A config file mirrors the dataclasses below, section by section::
+
+    task: islr
+    data:
+      stores:
+        - {path: poses.h5, language: mfs}
+      subset: upper_body_hands
+      length: 64
+    model:
+      name: sl_gcn_small
+    train:
+      epochs: 30
+
+Every key is checked on load: an unknown key or a value of the wrong type is
+an error that names the key and the value. ``--set train.epochs=5`` on the
+command line overrides one value with the same checks.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Optional, Union
+
+from slr_pose.errors import SlrPoseError
+
+
+class ConfigError(SlrPoseError):
+    """A config key or value that cannot be used."""
+
+
+@dataclass(frozen=True)
+class StoreSource:
+    """One pose store in the training mix.
+
+    Args:
+        path: the ``.h5`` store (relative paths resolve against the config file).
+        language: language tag for every sample; empty keeps the store's own
+            ``language`` column (which must then be filled).
+    """
+
+    path: str
+    language: str = ""
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """How samples are split into train / val / test.
+
+    ``mode``: ``column`` uses each sample's ``split`` (``train``, ``val``,
+    ``test``); ``signer`` holds out whole signers (signer-independent),
+    drawn with ``seed``; ``random`` splits samples stratified by label.
+    """
+
+    mode: str = "column"
+    val_fraction: float = 0.2
+    test_fraction: float = 0.2
+    seed: int = 0
+    fold: int = -1  # signer mode: with folds > 1, which fold is the test fold (-1: none)
+    folds: int = 0
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    stores: tuple[StoreSource, ...] = ()
+    subset: str = "upper_body_hands"
+    length: int = 64
+    fps: Optional[float] = None
+    streams: tuple[str, ...] = ("joint",)
+    max_gap: int = 8
+    trim_idle: bool = True
+    hand_frame: bool = False
+    split: SplitConfig = SplitConfig()
+    groups: str = ""  # VSSign grouping table (CSV gloss,group); empty: ungrouped labels
+    shots: int = 0  # k-shot: keep k training samples per class (0: all)
+    shots_seed: int = 0
+    workers: int = 0
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    enabled: bool = True
+    rotation: float = 15.0  # degrees
+    scale: float = 0.15
+    shear: float = 0.1
+    translation: float = 0.05
+    speed: float = 0.2
+    crop: float = 0.1
+    landmark_dropout: float = 0.05
+    hand_dropout: float = 0.1
+    mirror: float = 0.0
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: str = ""  # empty: the registry's default model
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    boundary: bool = False
+    init: str = ""  # checkpoint whose encoder initialises this model (transfer)
+    freeze_encoder: bool = False
+    # continuous recognition only
+    sequence_model: str = "bilstm"
+    hidden: int = 256
+    layers: int = 2
+    downsample: int = 2
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 30
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 0.05
+    warmup_epochs: float = 2.0
+    clip_grad: float = 1.0
+    label_smoothing: float = 0.1
+    mixup: float = 0.0
+    cutmix: float = 0.0
+    boundary_weight: float = 2.5
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True  # only ever used on CUDA
+    eval_every: int = 1
+
+
+@dataclass(frozen=True)
+class Config:
+    task: str = "islr"
+    data: DataConfig = DataConfig()
+    augment: AugmentConfig = AugmentConfig()
+    model: ModelConfig = ModelConfig()
+    train: TrainConfig = TrainConfig()
+
+    def to_dict(self) -> dict:
+        return _plain(dataclasses.asdict(self))
+
+
+TASKS = ("islr", "cslr")
+SPLIT_MODES = ("column", "signer", "random")
+STREAMS = ("joint", "bone", "joint_motion", "bone_motion")
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, Mapping):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return v
+
+
+def _type_name(t: Any) -> str:
+    return getattr(t, "__name__", str(t))
+
+
+def _coerce(value: Any, tp: Any, key: str) -> Any:
+    """Check ``value`` against the annotation ``tp``; convert lists to tuples."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(value, inner[0], key)
+    if dataclasses.is_dataclass(tp):
+        if isinstance(value, str) and tp is StoreSource:
+            return StoreSource(path=value)
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{key} must be a mapping of {_type_name(tp)} fields, got {value!r}")
+        return _build(tp, value, key)
+    if origin is tuple:
+        if isinstance(value, str) or not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{key} must be a list, got {value!r}")
+        return tuple(_coerce(v, args[0], f"{key}[{i}]") for i, v in enumerate(value))
+    if origin in (Mapping, dict, collections.abc.Mapping) or tp is Mapping:
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{key} must be a mapping, got {value!r}")
+        return dict(value)
+    if tp is Any:
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key} must be true or false, got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key} must be an integer, got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key} must be a number, got {value!r}")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key} must be a string, got {value!r}")
+        return value
+    raise ConfigError(f"{key}: unsupported type {tp!r}")  # pragma: no cover - a bug in this file
+
+
+def _build(cls: type, values: Mapping[str, Any], prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    kwargs = {}
+    for key, value in values.items():
+        full = f"{prefix}.{key}" if prefix else str(key)
+        if key not in names:
+            raise ConfigError(f"unknown config key {full!r}; known keys here: {', '.join(names)}")
+        kwargs[key] = _coerce(value, hints[key], full)
+    obj = cls(**kwargs)
+    _validate(obj, prefix)
+    return obj
+
+
+def _validate(obj: Any, prefix: str) -> None:
+    def bad(key: str, value: Any, why: str) -> ConfigError:
+        full = f"{prefix}.{key}" if prefix else key
+        return ConfigError(f"{full}={value!r}: {why}")
+
+    if isinstance(obj, Config) and obj.task not in TASKS:
+        raise bad("task", obj.task, f"must be one of {', '.join(TASKS)}")
+    if isinstance(obj, SplitConfig):
+        if obj.mode not in SPLIT_MODES:
+            raise bad("mode", obj.mode, f"must be one of {', '.join(SPLIT_MODES)}")
+        for k in ("val_fraction", "test_fraction"):
+            if not 0 <= getattr(obj, k) < 1:
+                raise bad(k, getattr(obj, k), "must be in [0, 1)")
+    if isinstance(obj, DataConfig):
+        for s in obj.streams:
+            if s not in STREAMS:
+                raise bad("streams", s, f"must be among {', '.join(STREAMS)}")
+        if not obj.streams:
+            raise bad("streams", obj.streams, "needs at least one stream")
+        if obj.length < 0 or obj.max_gap < 0 or obj.shots < 0 or obj.workers < 0:
+            raise bad("length/max_gap/shots/workers", None, "must not be negative")
+    if isinstance(obj, TrainConfig):
+        for k in ("epochs", "batch_size"):
+            if getattr(obj, k) < 1:
+                raise bad(k, getattr(obj, k), "must be at least 1")
+        if obj.lr <= 0:
+            raise bad("lr", obj.lr, "must be positive")
+        if obj.device not in ("auto", "cpu", "cuda") and not obj.device.startswith("cuda:"):
+            raise bad("device", obj.device, "must be auto, cpu, cuda or cuda:N")
+    if isinstance(obj, ModelConfig) and obj.sequence_model not in ("bilstm", "transformer"):
+        raise bad("sequence_model", obj.sequence_model, "must be bilstm or transformer")
+
+
+def config_from_dict(values: Mapping[str, Any]) -> Config:
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"a config must be a mapping of sections, got {type(values).__name__}")
+    return _build(Config, values, "")
+
+
+def _parse_override(text: str) -> tuple[list[str], Any]:
+    import yaml
+
+    if "=" not in text:
+        raise ConfigError(f"override {text!r} is not KEY=VALUE (e.g. train.epochs=5)")
+    key, raw = text.split("=", 1)
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key.strip().split("."), value
+
+
+def apply_overrides(values: dict, overrides: list[str]) -> dict:
+    """Set dotted keys (``train.epochs=5``) in a raw config mapping."""
+    for text in overrides:
+        path, value = _parse_override(text)
+        node = values
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"override {text!r}: {part!r} is not a section")
+        node[path[-1]] = value
+    return values
+
+
+def load_config(path: str | Path, overrides: list[str] = ()) -> Config:
+    """Read a YAML config, apply ``KEY=VALUE`` overrides, validate.
+
+    Relative paths (stores, grouping table, init checkpoint) resolve against
+    the config file's folder.
+    """
+    import yaml
+
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except OSError as e:
+        raise ConfigError(f"cannot read config {path}: {e.strerror}") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path} is not valid YAML: {str(e).splitlines()[0]}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path} must hold a mapping of sections (task, data, model, train, ...)")
+    raw = apply_overrides(raw, list(overrides))
+    config = config_from_dict(raw)
+    def resolve(p: str) -> str:
+        return p if not p or Path(p).is_absolute() else str((path.parent / p).resolve())
+
+    stores = tuple(dataclasses.replace(s, path=resolve(s.path)) for s in config.data.stores)
+    data = dataclasses.replace(config.data, stores=stores, groups=resolve(config.data.groups))
+    model = dataclasses.replace(config.model, init=resolve(config.model.init))
+    return dataclasses.replace(config, data=data, model=model)

@@ -1,0 +1,259 @@
+"""From pose stores to model batches.
+
+:func:`load_samples` gathers the samples of every store in a config (with
+their language, label, split), :class:`PoseDataset` turns them into model
+tensors through the graphs pipeline, and :func:`collate` pads a batch.
+
+Batch layout (dict of tensors)::
+
+    x           (N, C, T, V) float32
+    frame_mask  (N, T)       bool, True on real frames
+    language    (N,)         int64, index into LabelSpace.languages
+    target      (N,)         int64 class index in its language (ISLR)
+    boundary    (N, 2)       float32 sign start/end relative to the clip
+    has_boundary (N,)        bool
+    index       (N,)         int64 position in the SampleSet
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from slr_pose.errors import SlrPoseError
+from slr_pose.keypoints.store import PoseStore
+from slr_pose.training.config import AugmentConfig, DataConfig
+from slr_pose.training.labels import Grouping, LabelSpace
+from slr_pose.training.splits import assign_splits, k_shot
+
+
+@dataclass
+class SampleSet:
+    """Every sample of the configured stores, with what training needs to know of it."""
+
+    stores: list[PoseStore]
+    store: np.ndarray  # (M,) which store
+    index: np.ndarray  # (M,) index in that store
+    language: np.ndarray  # (M,) str
+    label: np.ndarray  # (M,) str, after grouping
+    raw_label: np.ndarray  # (M,) str, as stored
+    signer: np.ndarray  # (M,) str
+    split: np.ndarray  # (M,) str train/val/test
+    ids: np.ndarray  # (M,) str
+    glosses: list[list[str]] = field(default_factory=list)  # continuous: (M,) gloss sequences
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def where(self, split: str) -> np.ndarray:
+        return np.flatnonzero(self.split == split)
+
+
+def open_stores(paths: list[str]) -> list[PoseStore]:
+    stores = []
+    for p in paths:
+        if not Path(p).exists() and not Path(p + ".journal").exists():
+            raise SlrPoseError(f"no pose store at {p}")
+        stores.append(PoseStore(p))
+    return stores
+
+
+def load_samples(config: DataConfig, task: str = "islr", stores: list[PoseStore] | None = None) -> SampleSet:
+    """Read the sample tables of the configured stores and split them."""
+    if not config.stores:
+        raise SlrPoseError("the config names no pose store (data.stores)")
+    stores = stores if stores is not None else open_stores([s.path for s in config.stores])
+    grouping = Grouping.load(config.groups) if config.groups else Grouping()
+    cols: dict[str, list] = {k: [] for k in ("store", "index", "language", "raw", "signer", "split", "id", "glosses")}
+    for k, (source, store) in enumerate(zip(config.stores, stores)):
+        n = len(store)
+        if n == 0:
+            raise SlrPoseError(f"store {store.path} holds no samples")
+        langs = [source.language] * n if source.language else store.column("language").tolist()
+        if any(not lang for lang in langs):
+            raise SlrPoseError(
+                f"store {store.path} has samples without a language; set data.stores[{k}].language"
+            )
+        labels = store.column("label").tolist()
+        glosses = store.column("glosses").tolist()
+        if task == "islr" and any(not lab for lab in labels):
+            raise SlrPoseError(f"store {store.path} has samples without a label; isolated-sign training needs one per sample")
+        if task == "cslr" and any(not g.strip() for g in glosses):
+            raise SlrPoseError(f"store {store.path} has samples without glosses; continuous training needs a gloss sequence per sample")
+        cols["store"] += [k] * n
+        cols["index"] += list(range(n))
+        cols["language"] += langs
+        cols["raw"] += labels
+        cols["signer"] += store.column("signer").tolist()
+        cols["split"] += store.column("split").tolist()
+        cols["id"] += store.column("id").tolist()
+        cols["glosses"] += [g.split() for g in glosses]
+    language = np.array(cols["language"], dtype=object)
+    raw = np.array(cols["raw"], dtype=object)
+    label = np.array([grouping.apply(l, c) for l, c in zip(language, raw)], dtype=object)
+    strata = [f"{l}/{c}" for l, c in zip(language, label)]
+    split = assign_splits(cols["split"], cols["signer"], strata, config.split)
+    samples = SampleSet(
+        stores=stores,
+        store=np.array(cols["store"], dtype=np.int64),
+        index=np.array(cols["index"], dtype=np.int64),
+        language=language,
+        label=label,
+        raw_label=raw,
+        signer=np.array(cols["signer"], dtype=object),
+        split=split,
+        ids=np.array(cols["id"], dtype=object),
+        glosses=cols["glosses"],
+    )
+    if config.shots:
+        train = samples.where("train")
+        keep = k_shot(train, [strata[i] for i in train], config.shots, config.shots_seed)
+        dropped = np.setdiff1d(train, keep)
+        samples.split[dropped] = "unused"
+    return samples
+
+
+def build_preprocessors(config: DataConfig, augment: AugmentConfig, stores: list[PoseStore]) -> list:
+    """One graphs pipeline per store (stores may differ in layout; the subset is shared)."""
+    from slr_pose.graphs.pipeline import Augment, Preprocessor
+
+    aug = None
+    if augment.enabled:
+        aug = Augment(
+            rotation=augment.rotation,
+            scale=augment.scale,
+            shear=augment.shear,
+            translation=augment.translation,
+            speed=augment.speed,
+            crop=augment.crop,
+            landmark_dropout=augment.landmark_dropout,
+            hand_dropout=augment.hand_dropout,
+            mirror=augment.mirror,
+        )
+    return [
+        Preprocessor(
+            layout=s.layout,
+            subset=config.subset,
+            length=config.length or None,
+            fps=config.fps,
+            streams=tuple(config.streams),
+            max_gap=config.max_gap,
+            trim_idle=config.trim_idle,
+            hand_frame=config.hand_frame,
+            augment=aug,
+        )
+        for s in stores
+    ]
+
+
+def relative_boundary(source_index: np.ndarray, frame_mask: np.ndarray, start: int, end: int) -> np.ndarray:
+    """Sign start/end as fractions of the sampled clip (0 = first real frame, 1 = last).
+
+    ``source_index`` maps each output frame to its stored frame; boundaries
+    outside the clip (cropped away) are clamped to 0 or 1.
+    """
+    src = source_index[frame_mask]
+    n = len(src)
+    if n < 2:
+        return np.zeros(2, np.float32)
+    pos = np.arange(n, dtype=np.float64) / (n - 1)
+    order = np.argsort(src, kind="stable")
+    return np.interp([start, end], src[order], pos[order]).astype(np.float32)
+
+
+class PoseDataset(torch.utils.data.Dataset):
+    """Model-ready samples of one split.
+
+    Augmentation (when ``train``) draws from a generator seeded by
+    ``(seed, epoch, index)``: the same epoch gives the same batches whether a
+    run is fresh or resumed, and whatever DataLoader worker builds them.
+    """
+
+    def __init__(
+        self,
+        samples: SampleSet,
+        indices: np.ndarray,
+        preprocessors: list,
+        labels: LabelSpace,
+        *,
+        train: bool,
+        seed: int = 0,
+        task: str = "islr",
+        vocab=None,
+    ) -> None:
+        self.samples = samples
+        self.indices = np.asarray(indices, dtype=np.int64)
+        self.preprocessors = preprocessors
+        self.labels = labels
+        self.train = train
+        self.seed = seed
+        self.epoch = 0
+        self.task = task
+        self.vocab = vocab
+        unknown = labels.unknown(zip(samples.language[self.indices], samples.label[self.indices])) if task == "islr" else []
+        if unknown:
+            shown = ", ".join(f"{l}/{c}" for l, c in unknown[:5])
+            raise SlrPoseError(f"{len(unknown)} label(s) are not classes of the model: {shown}")
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: int) -> dict:
+        m = int(self.indices[i])
+        s = self.samples
+        store = s.stores[s.store[m]]
+        sample = store.read(int(s.index[m]))
+        rng = np.random.default_rng([self.seed, self.epoch, m]) if self.train else None
+        out = self.preprocessors[s.store[m]](sample, rng=rng)
+        language = self.labels.language_index(s.language[m])
+        item = {
+            "x": torch.from_numpy(np.ascontiguousarray(out.x)),
+            "frame_mask": torch.from_numpy(np.asarray(out.frame_mask, dtype=bool)),
+            "language": language,
+            "index": m,
+        }
+        if self.task == "islr":
+            item["target"] = self.labels.class_index(s.language[m], s.label[m])
+            info = sample.info
+            has = info.sign_start >= 0 and info.sign_end > info.sign_start
+            item["has_boundary"] = has
+            item["boundary"] = torch.from_numpy(
+                relative_boundary(out.source_index, out.frame_mask, info.sign_start, info.sign_end)
+                if has
+                else np.zeros(2, np.float32)
+            )
+        else:
+            item["tokens"] = torch.as_tensor(self.vocab[s.language[m]].encode(s.glosses[m]), dtype=torch.long)
+        return item
+
+
+def collate(items: list[dict]) -> dict:
+    """Stack a batch, padding the time axis to the longest sample."""
+    t = max(it["x"].shape[1] for it in items)
+    c, v = items[0]["x"].shape[0], items[0]["x"].shape[2]
+    x = torch.zeros(len(items), c, t, v)
+    mask = torch.zeros(len(items), t, dtype=torch.bool)
+    for k, it in enumerate(items):
+        n = it["x"].shape[1]
+        x[k, :, :n] = it["x"]
+        mask[k, :n] = it["frame_mask"]
+    batch = {
+        "x": x,
+        "frame_mask": mask,
+        "language": torch.tensor([it["language"] for it in items], dtype=torch.long),
+        "index": torch.tensor([it["index"] for it in items], dtype=torch.long),
+    }
+    if "target" in items[0]:
+        batch["target"] = torch.tensor([it["target"] for it in items], dtype=torch.long)
+        batch["boundary"] = torch.stack([it["boundary"] for it in items])
+        batch["has_boundary"] = torch.tensor([it["has_boundary"] for it in items], dtype=torch.bool)
+    if "tokens" in items[0]:
+        batch["tokens"] = torch.cat([it["tokens"] for it in items])
+        batch["token_lengths"] = torch.tensor([len(it["tokens"]) for it in items], dtype=torch.long)
+    return batch

@@ -1,0 +1,127 @@
+"""Evaluating a trained run on a pose store."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from slr_pose.errors import SlrPoseError
+from slr_pose.training.config import SplitConfig, StoreSource
+from slr_pose.training.data import PoseDataset, build_preprocessors, collate, load_samples
+from slr_pose.training.labels import Grouping, LabelSpace
+from slr_pose.training.metrics import Evaluation, evaluate_scores
+from slr_pose.training.modeling import LoadedRun, load_run
+
+
+def run_samples(run: LoadedRun, store: str | Path, *, split: str = "all", language: str = "", task: str | None = None):
+    """The samples of ``store`` (one split, or all) as the run's data pipeline sees them."""
+    data = dataclasses.replace(
+        run.config.data,
+        stores=(StoreSource(str(store), language),),
+        split=SplitConfig(mode="column") if split != "all" else SplitConfig(mode="random", val_fraction=0, test_fraction=0),
+        shots=0,
+        groups="",
+    )
+    samples = load_samples(data, task or run.task)
+    indices = np.arange(len(samples)) if split == "all" else samples.where(split)
+    if len(indices) == 0:
+        raise SlrPoseError(f"store {store} has no samples in split {split!r}")
+    pre = build_preprocessors(data, dataclasses.replace(run.config.augment, enabled=False), samples.stores)
+    return samples, indices, pre, data
+
+
+def _scores(run: LoadedRun, dataset, batch_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate)
+    out = {"scores": [], "target": [], "language": [], "index": []}
+    run.model.eval()
+    with torch.no_grad():
+        for batch in loader:
+            logits = run.model(batch["x"], batch["language"], batch["frame_mask"]).logits
+            out["scores"].append(logits.float().numpy())
+            for k in ("target", "language", "index"):
+                out[k].append(batch[k].numpy())
+    return tuple(np.concatenate(out[k]) for k in ("scores", "target", "language", "index"))
+
+
+def score_run(
+    run: LoadedRun,
+    store: str | Path,
+    *,
+    split: str = "all",
+    language: str = "",
+    groups: str | Path | None = None,
+    batch_size: int = 64,
+) -> tuple[Evaluation, LabelSpace]:
+    """Metrics and confusion matrices of an isolated-sign run on a store."""
+    labels = LabelSpace.from_json(run.meta["labels"])
+    samples, indices, pre, _ = run_samples(run, store, split=split, language=language)
+    dataset = PoseDataset(samples, indices, pre, labels, train=False)
+    scores, target, lang, _ = _scores(run, dataset, batch_size)
+    grouping = Grouping.load(groups) if groups else None
+    return evaluate_scores(scores, target, lang, labels, grouping=grouping), labels
+
+
+def evaluate_run(
+    run_dir: str | Path,
+    store: str | Path,
+    *,
+    split: str = "all",
+    language: str = "",
+    groups: str | Path | None = None,
+    out_dir: str | Path | None = None,
+    batch_size: int = 64,
+) -> dict:
+    """Top-1/top-5, per-class and per-language accuracy of a run on a store.
+
+    Writes ``confusion_<language>.csv`` and ``.png`` and ``metrics.json`` to
+    ``out_dir`` (default ``RUN/eval/<store name>``). With ``groups`` (a VSSign
+    table), also the grouped accuracy of a model trained on ungrouped labels.
+    """
+    run = load_run(run_dir)
+    if run.task != "islr":
+        from slr_pose.training.cslr import evaluate_cslr_run
+
+        return evaluate_cslr_run(run, run_dir, store, split=split, language=language, out_dir=out_dir)
+    ev, labels = score_run(run, store, split=split, language=language, groups=groups, batch_size=batch_size)
+    out = Path(out_dir) if out_dir else Path(run_dir) / "eval" / Path(store).stem
+    out.mkdir(parents=True, exist_ok=True)
+    for name, matrix in ev.confusions.items():
+        _write_confusion(out, name, matrix, labels.classes[name])
+    summary = {"store": str(store), "split": split, **ev.summary}
+    (out / "metrics.json").write_text(json.dumps(summary, indent=1))
+    summary["output"] = str(out)
+    return summary
+
+
+def _write_confusion(out: Path, language: str, matrix: np.ndarray, names: tuple[str, ...]) -> None:
+    with open(out / f"confusion_{language}.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["true \\ predicted", *names])
+        for name, row in zip(names, matrix):
+            w.writerow([name, *row.tolist()])
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(names)
+    size = min(2 + 0.35 * n, 30)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(matrix, cmap="Blues")
+    if n <= 60:
+        ax.set_xticks(range(n), names, rotation=90, fontsize=8)
+        ax.set_yticks(range(n), names, fontsize=8)
+        for i in range(n):
+            for j in range(n):
+                if matrix[i, j]:
+                    ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=7,
+                            color="white" if matrix[i, j] > matrix.max() / 2 else "black")
+    ax.set(xlabel="predicted", ylabel="true", title=f"confusion ({language})")
+    fig.tight_layout()
+    fig.savefig(out / f"confusion_{language}.png", dpi=100)
+    plt.close(fig)

@@ -1,0 +1,115 @@
+"""Building models from a config, initialising them from other runs, loading runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from slr_pose.errors import SlrPoseError
+from slr_pose.training.config import Config, ModelConfig, config_from_dict
+
+
+def build_encoder(config: ModelConfig, pre) -> torch.nn.Module:
+    """The registered encoder for the pipeline ``pre`` (its channels, nodes and skeleton)."""
+    from slr_pose.models import DEFAULT_MODEL, create_model
+
+    skeleton = pre.skeleton
+    return create_model(
+        config.name or DEFAULT_MODEL,
+        in_channels=pre.num_channels,
+        num_nodes=pre.num_nodes,
+        adjacency=skeleton.adjacency("spatial"),
+        edge_index=skeleton.edge_index,
+        **dict(config.kwargs),
+    )
+
+
+def build_recognizer(config: ModelConfig, classes: dict[str, int], pre) -> torch.nn.Module:
+    from slr_pose.models import Recognizer
+
+    return Recognizer(build_encoder(config, pre), classes, boundary=config.boundary)
+
+
+def _checkpoint(path: str | Path) -> dict:
+    path = Path(path)
+    if path.is_dir():
+        path = path / "checkpoints" / "best.pt"
+    if not path.exists():
+        raise SlrPoseError(f"no checkpoint at {path}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as e:  # noqa: BLE001 - any unreadable file is the user's bad input here
+        raise SlrPoseError(f"{path} is not a readable slr-pose checkpoint ({type(e).__name__})") from None
+
+
+def load_encoder_init(model: torch.nn.Module, source: str | Path) -> int:
+    """Copy the encoder weights of another run (or checkpoint) into ``model``.
+
+    Heads are not copied: the new run has its own languages and classes.
+    Returns the number of tensors copied.
+
+    Raises:
+        SlrPoseError: when the encoders differ (another model, subset or streams).
+    """
+    state = _checkpoint(source)["model"]
+    enc = {k[len("encoder."):]: v for k, v in state.items() if k.startswith("encoder.")}
+    own = model.encoder.state_dict()
+    mismatched = [k for k in own if k not in enc or enc[k].shape != own[k].shape]
+    if mismatched:
+        raise SlrPoseError(
+            f"the encoder in {source} does not fit this model ({len(mismatched)} tensors differ, e.g. {mismatched[0]}): "
+            "use the same model, subset and streams"
+        )
+    model.encoder.load_state_dict(enc)
+    return len(enc)
+
+
+@dataclass
+class LoadedRun:
+    """A trained run, ready for evaluation or prediction."""
+
+    model: torch.nn.Module
+    config: Config
+    meta: dict
+
+    @property
+    def task(self) -> str:
+        return self.meta.get("task", "islr")
+
+
+def load_run(run_dir: str | Path, *, which: str = "best") -> LoadedRun:
+    """Rebuild the model of a run directory and load its ``best`` (or ``last``) weights."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "checkpoints").is_dir():
+        raise SlrPoseError(f"{run_dir} is not a training run (no checkpoints folder)")
+    state = _checkpoint(run_dir / "checkpoints" / f"{which}.pt")
+    meta = state.get("meta")
+    if not meta:
+        raise SlrPoseError(f"{run_dir} has a checkpoint without metadata; it was not written by slr-pose train")
+    config = config_from_dict(meta["config"])
+    from slr_pose.graphs.pipeline import Preprocessor
+    from slr_pose.keypoints.layout import Layout
+
+    pre = Preprocessor(
+        layout=Layout("trained", tuple(meta["landmarks"])),
+        subset=config.data.subset,
+        length=config.data.length or None,
+        fps=config.data.fps,
+        streams=tuple(config.data.streams),
+        max_gap=config.data.max_gap,
+        trim_idle=config.data.trim_idle,
+        hand_frame=config.data.hand_frame,
+    )
+    if meta.get("task", "islr") == "islr":
+        sizes = {lang: len(c) for lang, c in meta["labels"].items()}
+        model = build_recognizer(config.model, sizes, pre)
+    else:
+        from slr_pose.training.cslr import build_ctc_model
+
+        sizes = {lang: len(g) for lang, g in meta["labels"].items()}
+        model = build_ctc_model(config.model, sizes, pre)
+    model.load_state_dict(state["model"])
+    model.eval()
+    return LoadedRun(model, config, meta)

@@ -1,0 +1,360 @@
+"""The training loop shared by isolated (ISLR) and continuous (CSLR) recognition.
+
+A run directory holds everything a run needs to resume, be evaluated and be
+used::
+
+    RUN/config.yaml            the resolved config
+    RUN/labels.json            classes (ISLR) or gloss vocabularies (CSLR) per language
+    RUN/checkpoints/last.pt    model, optimiser, schedule, RNG states, history (every epoch)
+    RUN/checkpoints/best.pt    the weights with the best validation score
+    RUN/metrics.csv            one row per epoch
+    RUN/curves.png             loss and validation score per epoch
+    RUN/summary.json           best epoch, validation and test metrics
+
+Running the same command again resumes from ``last.pt``: the data order and
+augmentation of an epoch depend only on (seed, epoch), and the RNG states are
+restored, so a run killed at any point ends with the same metrics as one that
+was never interrupted.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from slr_pose import __version__
+from slr_pose.errors import SlrPoseError
+from slr_pose.training.config import Config
+from slr_pose.training.runtime import (
+    Dist,
+    atomic_save,
+    atomic_write_text,
+    barrier,
+    init_distributed,
+    pick_device,
+    rng_state,
+    seed_everything,
+    set_rng_state,
+)
+
+CHECKPOINT_FORMAT = 1
+
+
+class Task(Protocol):
+    """What differs between ISLR and CSLR; the loop is the same."""
+
+    model: torch.nn.Module
+    train_set: torch.utils.data.Dataset
+    val_set: torch.utils.data.Dataset | None
+    test_set: torch.utils.data.Dataset | None
+    score_name: str  # the validation metric that picks the best epoch (higher is better)
+
+    def loss(self, model: torch.nn.Module, batch: dict, step_seed: int) -> tuple[torch.Tensor, dict]: ...
+
+    def evaluate(self, model: torch.nn.Module, loader) -> dict: ...
+
+    def meta(self) -> dict: ...
+
+
+def build_task(config: Config, dist: Dist) -> Task:
+    if config.task == "islr":
+        from slr_pose.training.islr import ISLRTask
+
+        return ISLRTask(config)
+    from slr_pose.training.cslr import CSLRTask
+
+    return CSLRTask(config)
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    best_epoch: int
+    history: list[dict]
+    val: dict
+    test: dict
+
+
+def lr_factor(step: int, total: int, warmup: int) -> float:
+    """Linear warm-up to 1, then cosine decay to 0.01 at ``total``."""
+    if warmup > 0 and step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float) -> torch.optim.Optimizer:
+    decay, no_decay = [], []
+    for p in model.parameters():
+        if p.requires_grad:
+            (no_decay if p.ndim <= 1 else decay).append(p)
+    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW([g for g in groups if g["params"]], lr=lr)
+
+
+def _loader(dataset, batch_size: int, *, shuffle: bool, seed: int, epoch: int, workers: int, dist: Dist):
+    from slr_pose.training.data import collate
+
+    sampler = None
+    generator = None
+    if dist.world > 1 and shuffle:
+        sampler = torch.utils.data.DistributedSampler(dataset, num_replicas=dist.world, rank=dist.rank, shuffle=True, seed=seed)
+        sampler.set_epoch(epoch)
+    elif shuffle:
+        generator = torch.Generator().manual_seed(seed * 100_003 + epoch)
+    return torch.utils.data.DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=shuffle and sampler is None,
+        sampler=sampler,
+        generator=generator,
+        num_workers=workers,
+        collate_fn=collate,
+        drop_last=False,
+    )
+
+
+def train(
+    config: Config,
+    run_dir: str | Path,
+    *,
+    progress: bool = True,
+    stop_after_epoch: int | None = None,
+    log=print,
+) -> RunResult:
+    """Train (or resume) a run in ``run_dir``.
+
+    Args:
+        stop_after_epoch: end the process's work after this epoch (the run
+            stays resumable); used to test and to split long runs.
+    """
+    run_dir = Path(run_dir)
+    dist = Dist.from_env()
+    device = pick_device(config.train.device, dist)
+    init_distributed(dist, device)
+    seed_everything(config.train.seed)
+    ckpt_dir = run_dir / "checkpoints"
+    last = ckpt_dir / "last.pt"
+    if dist.main:
+        ckpt_dir.mkdir(parents=True, exist_ok=True)
+        _check_same_run(run_dir, config)
+    barrier(dist)
+
+    task = build_task(config, dist)
+    model = task.model.to(device)
+    optimizer = make_optimizer(model, config.train.lr, config.train.weight_decay)
+    steps_per_epoch = math.ceil(len(task.train_set) / (config.train.batch_size * dist.world))
+    total = steps_per_epoch * config.train.epochs
+    warmup = int(round(config.train.warmup_epochs * steps_per_epoch))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, total, warmup))
+    use_amp = config.train.amp and device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+
+    history: list[dict] = []
+    best = {"epoch": -1, "score": -math.inf}
+    start_epoch = 0
+    if last.exists():
+        state = torch.load(last, map_location="cpu", weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        scaler.load_state_dict(state["scaler"])
+        history, best, start_epoch = state["history"], state["best"], state["epoch"] + 1
+        set_rng_state(state["rng"])
+        if dist.main:
+            log(f"resuming {run_dir} after epoch {start_epoch}")
+    if dist.main:
+        atomic_write_text(json.dumps(task.meta()["labels"], indent=1, ensure_ascii=False), run_dir / "labels.json")
+
+    train_model = model
+    if dist.world > 1:
+        train_model = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
+
+    for epoch in range(start_epoch, config.train.epochs):
+        task.train_set.set_epoch(epoch)
+        loader = _loader(
+            task.train_set, config.train.batch_size, shuffle=True, seed=config.train.seed,
+            epoch=epoch, workers=config.data.workers, dist=dist,
+        )
+        train_model.train()
+        t0, seen, loss_sum, logs_sum = time.perf_counter(), 0, 0.0, {}
+        bar = _progress(loader, f"epoch {epoch + 1}/{config.train.epochs}", progress and dist.main)
+        for step, batch in enumerate(bar):
+            batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
+            with torch.autocast(device.type, enabled=use_amp):
+                loss, logs = task.loss(train_model, batch, step_seed=config.train.seed * 1_000_003 + epoch * 10_007 + step)
+            if not torch.isfinite(loss):
+                raise SlrPoseError(f"the loss became {loss.item()} at epoch {epoch + 1}, step {step}: lower train.lr")
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            if config.train.clip_grad > 0:
+                scaler.unscale_(optimizer)
+                torch.nn.utils.clip_grad_norm_(model.parameters(), config.train.clip_grad)
+            scaler.step(optimizer)
+            scaler.update()
+            scheduler.step()
+            n = len(batch["x"])
+            seen += n
+            loss_sum += loss.item() * n
+            for k, v in logs.items():
+                logs_sum[k] = logs_sum.get(k, 0.0) + float(v) * n
+            if hasattr(bar, "set_postfix"):
+                bar.set_postfix(loss=f"{loss_sum / seen:.3f}")
+        row = {
+            "epoch": epoch + 1,
+            "train_loss": loss_sum / max(seen, 1),
+            "lr": optimizer.param_groups[0]["lr"],
+            "samples_per_s": seen * dist.world / max(time.perf_counter() - t0, 1e-9),
+        }
+        row.update({f"train_{k}": v / max(seen, 1) for k, v in logs_sum.items()})
+        if dist.main and task.val_set is not None and len(task.val_set) and (
+            (epoch + 1) % config.train.eval_every == 0 or epoch + 1 == config.train.epochs
+        ):
+            val = task.evaluate(model, _eval_loader(task.val_set, config, device))
+            row.update({f"val_{k}": v for k, v in _scalars(val).items()})
+            score = val[task.score_name]
+            if score > best["score"]:
+                best = {"epoch": epoch + 1, "score": score}
+                atomic_save({"model": model.state_dict(), "meta": _meta(task, config), "epoch": epoch + 1}, ckpt_dir / "best.pt")
+        history.append(row)
+        if dist.main:
+            state = {
+                "format": CHECKPOINT_FORMAT,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "scaler": scaler.state_dict(),
+                "epoch": epoch,
+                "history": history,
+                "best": best,
+                "rng": rng_state(),
+                "meta": _meta(task, config),
+            }
+            atomic_save(state, last)
+            _write_metrics(run_dir, history)
+            log(_epoch_line(row, task.score_name))
+        barrier(dist)
+        if stop_after_epoch is not None and epoch + 1 >= stop_after_epoch and epoch + 1 < config.train.epochs:
+            return RunResult(run_dir, best["epoch"], history, {}, {})
+
+    val, test = {}, {}
+    if dist.main:
+        if best["epoch"] < 0:  # no validation split: the last epoch is the model
+            atomic_save({"model": model.state_dict(), "meta": _meta(task, config), "epoch": config.train.epochs}, ckpt_dir / "best.pt")
+            best = {"epoch": config.train.epochs, "score": float("nan")}
+        weights = torch.load(ckpt_dir / "best.pt", map_location="cpu", weights_only=False)["model"]
+        model.load_state_dict(weights)
+        if task.val_set is not None and len(task.val_set):
+            val = task.evaluate(model, _eval_loader(task.val_set, config, device))
+        if task.test_set is not None and len(task.test_set):
+            test = task.evaluate(model, _eval_loader(task.test_set, config, device))
+        summary = {
+            "best_epoch": best["epoch"],
+            "val": _scalars(val, nested=True),
+            "test": _scalars(test, nested=True),
+            "world_size": dist.world,
+            "device": str(device),
+            "slr_pose_version": __version__,
+        }
+        atomic_write_text(json.dumps(summary, indent=1), run_dir / "summary.json")
+        _plot_curves(run_dir, history, task.score_name)
+    barrier(dist)
+    return RunResult(run_dir, best["epoch"], history, val, test)
+
+
+def _eval_loader(dataset, config: Config, device: torch.device):
+    return _loader(dataset, config.train.batch_size, shuffle=False, seed=0, epoch=0, workers=config.data.workers, dist=Dist())
+
+
+def _meta(task: Task, config: Config) -> dict:
+    return {**task.meta(), "config": config.to_dict(), "slr_pose_version": __version__}
+
+
+def _scalars(d: dict, nested: bool = False) -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            out[k] = v
+        elif nested and isinstance(v, dict):
+            out[k] = _scalars(v, nested=True)
+    return out
+
+
+def _epoch_line(row: dict, score_name: str) -> str:
+    parts = [f"epoch {row['epoch']}", f"loss {row['train_loss']:.4f}"]
+    if f"val_{score_name}" in row:
+        parts.append(f"val {score_name} {row[f'val_{score_name}']:.4f}")
+    parts.append(f"{row['samples_per_s']:.0f} samples/s")
+    return "  ".join(parts)
+
+
+def _progress(loader, desc: str, enabled: bool):
+    if not enabled:
+        return loader
+    from tqdm.auto import tqdm
+
+    return tqdm(loader, desc=desc, leave=False, unit="batch")
+
+
+def _write_metrics(run_dir: Path, history: list[dict]) -> None:
+    keys: list[str] = []
+    for row in history:
+        keys += [k for k in row if k not in keys]
+    tmp = run_dir / ".metrics.csv.tmp"
+    with open(tmp, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=keys)
+        w.writeheader()
+        w.writerows(history)
+    tmp.replace(run_dir / "metrics.csv")
+
+
+def _plot_curves(run_dir: Path, history: list[dict], score_name: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [r["epoch"] for r in history]
+    fig, ax = plt.subplots(1, 2, figsize=(9, 3.2))
+    ax[0].plot(epochs, [r["train_loss"] for r in history], marker=".")
+    ax[0].set(xlabel="epoch", ylabel="training loss")
+    pts = [(r["epoch"], r[f"val_{score_name}"]) for r in history if f"val_{score_name}" in r]
+    if pts:
+        ax[1].plot(*zip(*pts), marker=".", color="tab:green")
+    ax[1].set(xlabel="epoch", ylabel=f"validation {score_name}")
+    fig.tight_layout()
+    fig.savefig(run_dir / "curves.png", dpi=100)
+    plt.close(fig)
+
+
+def _check_same_run(run_dir: Path, config: Config) -> None:
+    """A run directory belongs to one config; resuming with another is refused."""
+    import yaml
+
+    saved = run_dir / "config.yaml"
+    current = config.to_dict()
+    if saved.exists():
+        before = yaml.safe_load(saved.read_text())
+        # epochs may grow: resuming to train longer is allowed
+        a = {**before, "train": {**before.get("train", {}), "epochs": None}}
+        b = {**current, "train": {**current["train"], "epochs": None}}
+        if a != b:
+            changed = sorted(
+                f"{sec}.{k}" for sec in set(a) | set(b) if isinstance(a.get(sec), dict) and isinstance(b.get(sec), dict)
+                for k in set(a[sec]) | set(b[sec]) if a[sec].get(k) != b[sec].get(k)
+            ) or sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+            raise SlrPoseError(
+                f"{run_dir} holds a run with another config (differs in {', '.join(changed[:5])}); "
+                "use a new run directory"
+            )
+    atomic_write_text(yaml.safe_dump(current, sort_keys=False, allow_unicode=True), saved)

@@ -1,0 +1,55 @@
+import pytest
+
+from slr_pose.training.config import ConfigError, StoreSource, config_from_dict, load_config
+
+
+def test_load_yaml_resolves_paths_and_overrides(tmp_path):
+    (tmp_path / "c.yaml").write_text(
+        "task: islr\n"
+        "data:\n  stores:\n    - {path: poses.h5, language: mfs}\n    - other.h5\n  streams: [joint, bone]\n"
+        "train:\n  epochs: 3\n"
+    )
+    cfg = load_config(tmp_path / "c.yaml", ["train.lr=0.01", "data.length=32", "model.kwargs={width: 48}"])
+    assert cfg.data.stores == (
+        StoreSource(str(tmp_path / "poses.h5"), "mfs"),
+        StoreSource(str(tmp_path / "other.h5"), ""),
+    )
+    assert cfg.data.streams == ("joint", "bone")
+    assert cfg.train.epochs == 3 and cfg.train.lr == 0.01 and cfg.data.length == 32
+    assert cfg.model.kwargs == {"width": 48}
+    # round trip through a plain dict
+    assert config_from_dict(cfg.to_dict()) == cfg
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ({"trian": {}}, "unknown config key 'trian'"),
+        ({"train": {"lrr": 1}}, "unknown config key 'train.lrr'"),
+        ({"train": {"lr": "fast"}}, "train.lr must be a number, got 'fast'"),
+        ({"train": {"epochs": 2.5}}, "train.epochs must be an integer, got 2.5"),
+        ({"train": {"epochs": 0}}, "train.epochs=0: must be at least 1"),
+        ({"task": "slr"}, "task='slr': must be one of islr, cslr"),
+        ({"data": {"streams": ["joint", "speed"]}}, "data.streams='speed'"),
+        ({"data": {"split": {"mode": "person"}}}, "data.split.mode='person'"),
+        ({"data": {"stores": "poses.h5"}}, "data.stores must be a list"),
+        ({"model": {"boundary": "yes"}}, "model.boundary must be true or false"),
+    ],
+)
+def test_bad_values_name_key_and_value(raw, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        config_from_dict(raw)
+
+
+def test_bad_files(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read config"):
+        load_config(tmp_path / "absent.yaml")
+    (tmp_path / "bad.yaml").write_text("data: [unclosed\n")
+    with pytest.raises(ConfigError, match="is not valid YAML"):
+        load_config(tmp_path / "bad.yaml")
+    (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
+    with pytest.raises(ConfigError, match="must hold a mapping"):
+        load_config(tmp_path / "list.yaml")
+    (tmp_path / "ok.yaml").write_text("task: islr\n")
+    with pytest.raises(ConfigError, match="is not KEY=VALUE"):
+        load_config(tmp_path / "ok.yaml", ["train.epochs"])
