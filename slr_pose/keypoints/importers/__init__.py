@@ -1,0 +1,245 @@
+"""Importers: landmarks made elsewhere, brought into the pose store.
+
+Each importer reads one source format and yields store samples in the same
+layout as extracted video (:func:`~slr_pose.keypoints.layout.holistic_layout`),
+so a model never needs to know where its landmarks came from:
+
+* ``kaggle``  - :mod:`.kaggle`, the Kaggle "asl-signs" parquet files with their ``train.csv``;
+* ``numpy``   - :mod:`.arrays`, ``.npy`` / ``.npz`` arrays with a column-layout spec;
+* ``pose``    - :mod:`.pose_format`, pose-format ``.pose`` files (MediaPipe Holistic).
+
+What every importer guarantees (the store's contract, see :mod:`..store`):
+
+* ``xyz`` holds image-normalised x, y (fractions of the frame width and
+  height) and z as the source gives it (``0`` where a source has no z);
+  NaN where a landmark is missing. ``confidence`` is pose visibility where the
+  source has it, 1.0 for other present landmarks, 0 where missing.
+* A group counts as missing in a frame when none of its landmarks is
+  present there; a group the source lacks entirely is missing in every frame.
+  Landmarks of a present group that the source lacks (pose points 25-32 in
+  MSL-150) are NaN with confidence 0.
+* ``time`` is ``frame / fps`` in seconds. When the frame rate is unknown it is
+  NaN and ``SampleInfo.fps`` is NaN; readers then use the stored frame order
+  only. An unknown frame size is stored as ``width = height = 0`` and
+  :attr:`SampleInfo.aspect` reads as 1.0.
+* Every sample carries ``sha256``: the SHA-256 of its source file, or for a
+  file holding many samples, of that file's digest and the sample's key.
+  Importing again skips ids stored with the same hash, reports ids stored with
+  a different one as conflicts, and never overwrites.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import math
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from slr_pose.errors import SlrPoseError
+from slr_pose.keypoints.layout import Layout
+from slr_pose.keypoints.store import PoseStore, Sample, SampleInfo, StoreWriter
+
+#: Bumped whenever a change in the importers could change stored landmarks;
+#: it is the ``version`` of every import provenance, so an old store refuses
+#: samples converted differently.
+READER_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One sample a source offers, read only on demand.
+
+    ``load`` parses the sample (its ``info.sha256`` set) and is called only
+    for ids the store does not hold yet; ``digest`` gives the same hash without
+    parsing and is called only for ids it holds. Resuming a large import
+    therefore costs hashing, not parsing.
+    """
+
+    id: str
+    digest: Callable[[], str]
+    load: Callable[[], Sample]
+
+
+@dataclass
+class ImportReport:
+    """What an import did. Ids, in input order."""
+
+    added: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # already stored, same content
+    conflicts: list[str] = field(default_factory=list)  # stored from different content: kept as stored
+    total: int = 0  # samples in the store afterwards
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """What a source may not say about its video: frame rate and size.
+
+    ``fps`` NaN and ``width = height = 0`` mean unknown (see the module docs).
+    """
+
+    fps: float = float("nan")
+    width: int = 0
+    height: int = 0
+
+
+def provenance(fmt: str, settings: Mapping[str, object], libraries: Mapping[str, str] | None = None) -> dict:
+    """The provenance block of an import: ``extractor`` is what the store compares.
+
+    Args:
+        fmt: source format, stored as backend ``import/<fmt>``.
+        settings: everything that changes the stored landmarks (face detail,
+            column spec, ...); an existing store accepts only the same.
+        libraries: versions of the reading libraries, for the record only
+            (an upgrade of pyarrow must not lock a store).
+    """
+    prov: dict = {"extractor": {"backend": f"import/{fmt}", "version": READER_VERSION, "settings": dict(settings)}}
+    if libraries:
+        prov["libraries"] = dict(libraries)
+    return prov
+
+
+def require(module: str, extra: str, what: str):
+    """Import an optional dependency, or say in one line how to install it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise SlrPoseError(f'{what} needs the {module} package: pip install "slr-pose[{extra}]"') from None
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def member_sha256(file_digest: str, key: str) -> str:
+    """Hash of one sample inside a multi-sample file: the file's digest plus its key."""
+    return hashlib.sha256(f"{file_digest}\0{key}".encode()).hexdigest()
+
+
+def source_index(layout: Layout, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Where source landmarks go: ``(dst, src)`` index arrays.
+
+    ``names`` are the source's landmarks as ``"group/NAME"`` (see
+    :mod:`..layout`); ``xyz[:, dst] = source[:, src]`` copies every source
+    landmark the layout keeps. Source landmarks outside the layout (the face
+    mesh beyond its contours, iris points) are dropped.
+    """
+    src = [i for i, n in enumerate(names) if n in layout]
+    dst = layout.index(names[i] for i in src)
+    return dst, np.asarray(src, dtype=np.int64)
+
+
+def assemble(
+    info: SampleInfo,
+    layout: Layout,
+    index: tuple[np.ndarray, np.ndarray],
+    xyz: np.ndarray,
+    confidence: np.ndarray | None,
+    frames: np.ndarray,
+) -> Sample:
+    """Build a store sample from source-ordered landmarks.
+
+    Args:
+        info: metadata; ``length`` is set here.
+        layout: the store layout.
+        index: ``(dst, src)`` from :func:`source_index`.
+        xyz: ``(T, S, 3)`` source landmarks, NaN where missing.
+        confidence: ``(T, S)`` visibility, or None for 1.0 at every present landmark.
+        frames: ``(T,)`` source frame numbers; ``time = frames / info.fps``.
+    """
+    dst, src = index
+    t, v = len(xyz), layout.num_landmarks
+    out = np.full((t, v, 3), np.nan, dtype=np.float32)
+    conf = np.zeros((t, v), dtype=np.float32)
+    picked = np.asarray(xyz, dtype=np.float32)[:, src]
+    present = np.isfinite(picked).all(-1)
+    picked[~present] = np.nan  # a landmark is present with all three values or not at all
+    out[:, dst] = picked
+    if confidence is None:
+        conf[:, dst] = present
+    else:
+        c = np.nan_to_num(np.asarray(confidence, dtype=np.float32)[:, src], nan=0.0)
+        conf[:, dst] = np.where(present, np.clip(c, 0.0, 1.0), 0.0)
+    valid = np.isfinite(out).all(-1)
+    missing = np.stack([~valid[:, s].any(1) for s in layout.group_slices.values()], axis=1)
+    fps = info.fps
+    known = math.isfinite(fps) and fps > 0
+    time = (np.asarray(frames, dtype=np.float64) / fps if known else np.full(t, np.nan)).astype(np.float32)
+    return Sample(replace(info, length=t), out, conf, missing, time)
+
+
+def file_inputs(paths: Iterable[str | os.PathLike], suffixes: tuple[str, ...]) -> list[tuple[Path, str]]:
+    """Files to import and their sample ids.
+
+    A file argument gives its stem as the id; a folder gives every file with
+    one of ``suffixes`` under it, with the path relative to the folder
+    (without suffix) as the id, so ``signs/hello/001.pose`` imported as
+    ``signs`` is ``hello/001``.
+
+    Raises:
+        SlrPoseError: a path that does not exist, a folder without such files,
+            or two inputs that would get the same id.
+    """
+    found: list[tuple[Path, str]] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files = sorted(f for f in p.rglob("*") if f.suffix.lower() in suffixes and f.is_file())
+            if not files:
+                raise SlrPoseError(f"no {'/'.join(suffixes)} files under {p}")
+            found += [(f, f.relative_to(p).with_suffix("").as_posix()) for f in files]
+        elif p.is_file():
+            if p.suffix.lower() not in suffixes:
+                raise SlrPoseError(f"{p} is not a {'/'.join(suffixes)} file")
+            found.append((p, p.stem))
+        else:
+            raise SlrPoseError(f"no such file or folder: {p}")
+    seen: dict[str, Path] = {}
+    for f, sid in found:
+        if sid in seen and seen[sid] != f:
+            raise SlrPoseError(f"{seen[sid]} and {f} would both get sample id {sid!r}: import them separately")
+        seen[sid] = f
+    return found
+
+
+def import_samples(
+    store: str | os.PathLike,
+    layout: Layout,
+    prov: Mapping[str, object],
+    candidates: Iterable[Candidate],
+    *,
+    commit_every: int | None = 500,
+    progress: Callable[[str], None] | None = None,
+) -> ImportReport:
+    """Add every candidate the store does not hold; never overwrite.
+
+    Samples already added stay in the store (journal, then committed on the
+    way out) even when a later candidate fails to load: the error propagates
+    and a rerun resumes where this one stopped.
+
+    Args:
+        progress: called with each candidate's id after it is handled.
+    """
+    report = ImportReport()
+    with StoreWriter(store, layout, prov, commit_every=commit_every) as writer:
+        for cand in candidates:
+            stored = writer.sha256_of(cand.id) if cand.id in writer else None
+            if stored is None:
+                sample = cand.load()
+                writer.add(sample)
+                report.added.append(cand.id)
+            elif stored == cand.digest():
+                report.skipped.append(cand.id)
+            else:
+                report.conflicts.append(cand.id)
+            if progress is not None:
+                progress(cand.id)
+    report.total = len(PoseStore(store))
+    return report
