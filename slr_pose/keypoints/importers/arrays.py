@@ -318,6 +318,18 @@ def _load(path: Path):
         raise SlrPoseError(f"{path} is not a readable NumPy file ({e})") from None
 
 
+def _member(z, path: Path, key: str) -> np.ndarray:
+    """One array of an open ``.npz``, with numpy's refusals as one-line errors."""
+    try:
+        return z[key]
+    except ValueError as e:
+        if "pickle" in str(e).lower():
+            raise SlrPoseError(f"{path}: {key!r} holds objects; save numeric or string arrays") from None
+        raise SlrPoseError(f"{path}: cannot read {key!r} ({e})") from None
+    except (OSError, zipfile.BadZipFile, EOFError) as e:
+        raise SlrPoseError(f"{path}: cannot read {key!r} ({e})") from None
+
+
 def _header_shape(fh, where: str) -> tuple[tuple[int, ...], np.dtype]:
     try:
         version = np.lib.format.read_magic(fh)
@@ -406,7 +418,7 @@ def _per_sample(z, path: Path, n: int, key: str | None, defaults: tuple[str, ...
     names = [key] if key else [k for k in defaults if k in z.files][:1]
     if not names:
         return None
-    values = z[names[0]]
+    values = _member(z, path, names[0])
     if values.shape != (n,):
         raise SlrPoseError(f"{path}: {names[0]!r} has shape {values.shape}, expected ({n},), one per sample")
     return [v.item() if isinstance(v, np.generic) else v for v in values]
@@ -435,7 +447,7 @@ class _Source:
             name, _, item = key.partition("[")
             if name not in self._arrays:
                 with _load(self.path) as z:
-                    self._arrays = {name: z[name]}  # keep one array only
+                    self._arrays = {name: _member(z, self.path, name)}  # keep one array only
             arr = self._arrays[name][int(item[:-1])] if item else self._arrays.pop(name)
         return arr.reshape(arr.shape[0], -1)  # (T, V, C) -> (T, V*C), landmark by landmark
 
