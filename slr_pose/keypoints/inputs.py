@@ -1,0 +1,245 @@
+"""What to extract: videos from files, folders and manifest CSVs, each with a sample id.
+
+Rules (the README's extraction section repeats them for users):
+
+* a video file: its id is its stem (``clips/doctor_001.mp4`` -> ``doctor_001``);
+* a folder: every file below it whose ending is in
+  :data:`~slr_pose.keypoints.video.VIDEO_EXTENSIONS`; the id is the path relative
+  to the folder without the ending (``videos/doctor/001.mp4`` -> ``doctor/001``);
+* a ``.csv`` manifest: one row per video, columns :data:`MANIFEST_COLUMNS`
+  (only ``path`` is required). Relative paths resolve against the manifest's
+  folder; the id is the ``id`` column, else the path as written without its
+  ending. ``start``/``end`` are the sign's first and last frame (inclusive,
+  0-based) in the source video. Other columns are kept in the sample's ``meta``.
+
+Problems with single inputs (a manifest row naming a missing file, a bad frame
+number, an id given twice) do not stop the run: they come back as
+:class:`InputProblem` rows for the failure report. Problems with the request
+itself (no inputs at all, a manifest without a ``path`` column) raise
+:class:`~slr_pose.errors.SlrPoseError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from slr_pose.errors import SlrPoseError
+from slr_pose.keypoints.video import VIDEO_EXTENSIONS
+
+#: Manifest columns with a meaning; any other column lands in ``meta``.
+MANIFEST_COLUMNS = (
+    "path", "id", "label", "signer", "language", "split", "start", "end", "glosses", "gloss_spans", "transcript",
+)
+#: Sample fields that can be set for every input at once.
+SHARED_FIELDS = ("label", "signer", "language", "split")
+
+
+@dataclass(frozen=True)
+class VideoInput:
+    """One video to extract and the metadata its sample will carry.
+
+    ``start``/``end`` are source frame indices (inclusive), -1 when not given.
+    ``meta`` holds extra manifest columns as ``{column: value}``.
+    """
+
+    id: str
+    path: Path
+    label: str = ""
+    signer: str = ""
+    language: str = ""
+    split: str = ""
+    start: int = -1
+    end: int = -1
+    glosses: str = ""
+    gloss_spans: str = ""
+    transcript: str = ""
+    meta: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """An input that cannot be extracted, with the one-line reason."""
+
+    id: str
+    path: str
+    reason: str
+
+
+def collect_inputs(
+    paths: Sequence[str | os.PathLike],
+    *,
+    defaults: dict[str, str] | None = None,
+    label_from_folder: bool = False,
+    extensions: Iterable[str] = VIDEO_EXTENSIONS,
+) -> tuple[list[VideoInput], list[InputProblem]]:
+    """Expand files, folders and manifests into videos with unique ids.
+
+    Args:
+        paths: video files, folders (searched recursively) and ``.csv`` manifests.
+        defaults: values of :data:`SHARED_FIELDS` for every input; a non-empty
+            manifest cell wins over them.
+        label_from_folder: label each video with the name of the folder that
+            holds it (class-per-folder datasets), unless the manifest gives one.
+        extensions: file endings searched for in folders.
+
+    Returns:
+        The videos in a stable order, and the problems (later inputs that
+        repeat an id, bad manifest rows).
+
+    Raises:
+        SlrPoseError: no paths, a path that does not exist, a bad manifest header,
+            a folder without videos, or both ``defaults["label"]`` and ``label_from_folder``.
+    """
+    defaults = {k: v for k, v in (defaults or {}).items() if v}
+    unknown = set(defaults) - set(SHARED_FIELDS)
+    if unknown:
+        raise SlrPoseError(f"cannot set {', '.join(sorted(unknown))} for all inputs; only {', '.join(SHARED_FIELDS)}")
+    if label_from_folder and "label" in defaults:
+        raise SlrPoseError("give either a label for all inputs or --label-from-folder, not both")
+    if not paths:
+        raise SlrPoseError("no inputs given: name video files, folders or manifest .csv files")
+    exts = tuple(e.lower() for e in extensions)
+    found: list[VideoInput] = []
+    problems: list[InputProblem] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            videos = sorted(f for f in p.rglob("*") if f.suffix.lower() in exts and f.is_file())
+            if not videos:
+                raise SlrPoseError(f"folder {p} holds no video files ({', '.join(exts)})")
+            found += [VideoInput(id=f.relative_to(p).with_suffix("").as_posix(), path=f) for f in videos]
+        elif p.is_file() and p.suffix.lower() == ".csv":
+            rows, bad = read_manifest(p)
+            found += rows
+            problems += bad
+        elif p.is_file():
+            found.append(VideoInput(id=p.stem, path=p))
+        else:
+            raise SlrPoseError(f"input {p} does not exist")
+    items = []
+    for item in found:
+        fill = dict(defaults)
+        if label_from_folder:
+            fill["label"] = item.path.parent.name
+        fill = {k: v for k, v in fill.items() if not getattr(item, k)}
+        items.append(replace(item, **fill) if fill else item)
+    unique, repeated = _unique_ids(items)
+    return unique, problems + repeated
+
+
+def _unique_ids(items: list[VideoInput]) -> tuple[list[VideoInput], list[InputProblem]]:
+    first: dict[str, VideoInput] = {}
+    problems = []
+    for item in items:
+        if item.id in first:
+            problems.append(InputProblem(item.id, str(item.path), f"duplicate id, already given by {first[item.id].path}"))
+        else:
+            first[item.id] = item
+    return list(first.values()), problems
+
+
+def read_manifest(path: Path) -> tuple[list[VideoInput], list[InputProblem]]:
+    """Rows of a manifest CSV as videos, and the rows that cannot be used.
+
+    Raises:
+        SlrPoseError: the file has no header, no ``path`` column, or a column twice.
+    """
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            rows = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise SlrPoseError(f"manifest {path} cannot be read as CSV ({e})") from None
+    header = [h.strip() for h in header or []]
+    if "path" not in header:
+        shown = ", ".join(header[:6]) or "nothing"
+        raise SlrPoseError(f"manifest {path} needs a 'path' column; its header has {shown}")
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise SlrPoseError(f"manifest {path} names column {twice[0]!r} twice")
+    base = path.parent
+    items, problems = [], []
+    for line, values in enumerate(rows, start=2):
+        if not any(v.strip() for v in values):
+            continue
+        row = {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(header)}
+        try:
+            items.append(_manifest_row(row, base))
+        except SlrPoseError as e:
+            sample_id = row.get("id") or (Path(row["path"]).with_suffix("").as_posix() if row["path"] else "")
+            problems.append(InputProblem(sample_id, row["path"], f"{path.name} line {line}: {e}"))
+    return items, problems
+
+
+def _manifest_row(row: dict[str, str], base: Path) -> VideoInput:
+    rel = row["path"]
+    if not rel:
+        raise SlrPoseError("empty path")
+    video = base / rel
+    sample_id = row.get("id") or Path(rel).with_suffix("").as_posix()
+    if not video.is_file():
+        raise SlrPoseError(f"video {video} does not exist")
+    start, end = _frame(row, "start"), _frame(row, "end")
+    if start >= 0 and end >= 0 and end < start:
+        raise SlrPoseError(f"end frame {end} is before start frame {start}")
+    known = {k: row[k] for k in MANIFEST_COLUMNS if k in row and k not in ("path", "id", "start", "end")}
+    extra = {k: v for k, v in row.items() if k not in MANIFEST_COLUMNS and v}
+    return VideoInput(id=sample_id, path=video, start=start, end=end, meta=extra, **known)
+
+
+def _frame(row: dict[str, str], column: str) -> int:
+    value = row.get(column, "")
+    if value == "":
+        return -1
+    try:
+        n = int(value)
+    except ValueError:
+        raise SlrPoseError(f"{column} {value!r} is not a frame number") from None
+    if n < 0:
+        raise SlrPoseError(f"{column} {n} is negative")
+    return n
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"I/N"`` -> ``(I, N)`` with ``0 <= I < N``.
+
+    Raises:
+        SlrPoseError: for anything else.
+    """
+    try:
+        i, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise SlrPoseError(f"shard {text!r} is not I/N (e.g. 0/4 for the first of four shards)") from None
+    if not (n >= 1 and 0 <= i < n):
+        raise SlrPoseError(f"shard {text!r} needs 0 <= I < N")
+    return i, n
+
+
+def in_shard(sample_id: str, index: int, count: int) -> bool:
+    """Whether ``sample_id`` belongs to shard ``index`` of ``count``.
+
+    A hash of the id, so a sample's shard does not depend on the other inputs
+    or their order: adding videos later never moves one between shards.
+    """
+    digest = hashlib.sha1(sample_id.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % count == index
+
+
+def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def meta_json(values: dict) -> str:
+    """``meta`` column text: sorted JSON, empty for nothing."""
+    return json.dumps(values, sort_keys=True, ensure_ascii=False) if values else ""

@@ -1,0 +1,157 @@
+"""Decoded video frames for landmark extraction: frame-rate decimation and downscaling.
+
+OpenCV (a MediaPipe dependency) decodes; frames come out as RGB ``uint8``
+arrays, the input MediaPipe expects. A file that cannot be opened, holds no
+frames, or stops decoding well before the frame count its header promises
+raises :class:`VideoError` with one line naming the file.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from slr_pose.errors import SlrPoseError
+
+#: File endings searched for when a folder is given as input (lower case).
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp")
+
+#: A video counts as truncated when it decodes fewer frames than its header
+#: promises by more than this fraction (headers of some containers estimate
+#: the count from the duration, so a frame or two short is normal).
+TRUNCATION_TOLERANCE = 0.05
+
+
+class VideoError(SlrPoseError):
+    """A video file cannot be decoded as asked."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One kept frame.
+
+    Attributes:
+        index: position of the frame among all decoded frames of the source (0-based).
+        time: seconds since the start of the source.
+        image: ``(H, W, 3)`` uint8 RGB, downscaled when ``max_side`` asked for it.
+    """
+
+    index: int
+    time: float
+    image: np.ndarray
+
+
+def _cv2():
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")  # decoder chatter is not the user's business
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+    import cv2
+
+    return cv2
+
+
+class VideoFrames:
+    """The frames of one video, decimated to ``fps`` and downscaled to ``max_side``.
+
+    Args:
+        path: video file.
+        fps: keep about this many frames per second (the first frame of each
+            ``1 / fps`` interval); ``None`` or a rate at or above the source's keeps all.
+        max_side: downscale (area interpolation) so that the longer side is at
+            most this many pixels; ``None`` keeps the decoded size.
+
+    After iteration, :attr:`decoded` counts all decoded frames and
+    :attr:`width`, :attr:`height` give the source frame size (before
+    downscaling). Iteration raises :class:`VideoError` for a video with no
+    frames or one cut short.
+
+    Example::
+
+        frames = VideoFrames("clip.mp4", fps=15, max_side=640)
+        for frame in frames:
+            frame.image.shape   # (360, 640, 3)
+    """
+
+    def __init__(self, path: str | os.PathLike, *, fps: float | None = None, max_side: int | None = None) -> None:
+        self.path = Path(path)
+        if fps is not None and not fps > 0:
+            raise VideoError(f"target fps {fps} is not a positive number")
+        if max_side is not None and max_side < 16:
+            raise VideoError(f"max side {max_side} is too small (at least 16 pixels)")
+        self.target_fps = fps
+        self.max_side = max_side
+        cv2 = _cv2()
+        if not self.path.is_file():
+            raise VideoError(f"{self.path} does not exist")
+        self._cap = cv2.VideoCapture(str(self.path))
+        if not self._cap.isOpened():
+            self._cap.release()
+            raise VideoError(f"{self.path} is not a readable video (unknown format, damaged or cut short)")
+        self.source_fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        self.frame_count = max(int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0), 0)
+        self.width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0)
+        self.height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
+        self.decoded = 0
+
+    @property
+    def fps(self) -> float:
+        """Frame rate of the kept frames (the target when decimating, else the source's)."""
+        src = self.source_fps if self.source_fps > 0 else float("nan")
+        if self.target_fps is not None and not self.target_fps >= src:
+            return float(self.target_fps)
+        return src
+
+    def expected_frames(self) -> int:
+        """Kept frames to expect, from the header's frame count (0 when unknown)."""
+        if self.target_fps is None or not self.source_fps > self.target_fps:
+            return self.frame_count
+        return math.ceil(self.frame_count * self.target_fps / self.source_fps)
+
+    def close(self) -> None:
+        self._cap.release()
+
+    def __iter__(self) -> Iterator[Frame]:
+        cv2 = _cv2()
+        cap = self._cap
+        last_time = -math.inf
+        last_bin = -1
+        step = 1.0 / self.source_fps if self.source_fps > 0 else 1 / 30
+        try:
+            while cap.grab():  # grab decodes; retrieve (colour conversion) only for kept frames
+                i = self.decoded
+                self.decoded += 1
+                t = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+                if not t > last_time:  # some containers give no timestamps: count frames instead
+                    t = max(i * step, last_time + step) if i else 0.0
+                last_time = t
+                if self.target_fps is not None:
+                    b = math.floor(t * self.target_fps + 1e-6)
+                    if b <= last_bin:
+                        continue
+                    last_bin = b
+                ok, image = cap.retrieve()
+                if not ok or image is None:
+                    break
+                if i == 0:
+                    self.height, self.width = image.shape[:2]
+                yield Frame(i, t, self._prepare(cv2, image))
+        finally:
+            cap.release()
+        self._check_complete()
+
+    def _prepare(self, cv2, image: np.ndarray) -> np.ndarray:
+        h, w = image.shape[:2]
+        if self.max_side is not None and max(h, w) > self.max_side:
+            s = self.max_side / max(h, w)
+            image = cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+        return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+    def _check_complete(self) -> None:
+        if self.decoded == 0:
+            raise VideoError(f"{self.path} has no decodable frames")
+        if self.frame_count and self.decoded < self.frame_count * (1 - TRUNCATION_TOLERANCE) - 1:
+            raise VideoError(f"{self.path} is truncated or damaged: decoded {self.decoded} of {self.frame_count} frames")
