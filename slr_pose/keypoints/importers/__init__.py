@@ -228,18 +228,23 @@ def import_samples(
         progress: called with each candidate's id after it is handled.
     """
     report = ImportReport()
-    with StoreWriter(store, layout, prov, commit_every=commit_every) as writer:
-        for cand in candidates:
-            stored = writer.sha256_of(cand.id) if cand.id in writer else None
-            if stored is None:
-                sample = cand.load()
-                writer.add(sample)
-                report.added.append(cand.id)
-            elif stored == cand.digest():
-                report.skipped.append(cand.id)
-            else:
-                report.conflicts.append(cand.id)
-            if progress is not None:
-                progress(cand.id)
+    created = not Path(store).exists()
+    try:
+        with StoreWriter(store, layout, prov, commit_every=commit_every) as writer:
+            for cand in candidates:
+                stored = writer.sha256_of(cand.id) if cand.id in writer else None
+                if stored is None:
+                    writer.add(cand.load())
+                    report.added.append(cand.id)
+                elif stored == cand.digest():
+                    report.skipped.append(cand.id)
+                else:
+                    report.conflicts.append(cand.id)
+                if progress is not None:
+                    progress(cand.id)
+    except BaseException:
+        if created and not report.added:
+            Path(store).unlink(missing_ok=True)  # the empty store this call made, nothing else
+        raise
     report.total = len(PoseStore(store))
     return report
