@@ -114,23 +114,14 @@ def test_pending_journal_samples_are_counted(msl_path, tmp_path):
 def test_text_summary_lines(msl_path):
     lines = format_summary(summarize(msl_path)).splitlines()
     assert lines[0] == f"store       {msl_path}"
-    assert lines[1:11] == [
-        "layout      holistic-face-contour: 203 landmarks (pose, left_hand, right_hand, face)",
-        "samples     86",
-        "labels      5 distinct",
-        "              dolor       20",
-        "              hoy         20",
-        "              yo          20",
-        "              doctor      15",
-        "              ambulancia  11",
-        "signers     none recorded",
-        "languages   1 distinct",
-    ]
+    i = lines.index("labels      5 distinct")
+    # every label listed, most samples first, names aligned
+    assert lines[i + 4:i + 6] == ["              doctor      15", "              ambulancia  11"]
+    assert lines[i + 6] == "signers     none recorded"
     assert "frames      2580 in all; per sample min 30, median 30, max 30" in lines
     assert "fps         unknown for all 86 samples" in lines
+    assert "frame size  unknown for all 86 samples" in lines
     assert "              face         0.0%" in lines
-    assert "              left hand   25.1%" in lines
-    assert "extractor   import/numpy, version 1" in lines
     assert "settings    face=contour, spec=msl150" in lines
     assert "read with   numpy 1.26.4" in lines
 

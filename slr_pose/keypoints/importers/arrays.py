@@ -306,28 +306,26 @@ def array_candidates(
     return found
 
 
-def _load(path: Path):
-    """``np.load`` without pickles (never execute code from a data file)."""
+def _numpy_read(read, where: str):
+    """Run a numpy read; its refusals become one-line errors naming ``where``."""
     try:
-        return np.load(path, allow_pickle=False)
+        return read()
     except ValueError as e:
-        if "pickle" in str(e).lower():
-            raise SlrPoseError(f"{path} holds object arrays; save numeric arrays (one per sample if lengths differ)") from None
-        raise SlrPoseError(f"{path} is not a readable NumPy file ({e})") from None
+        if "pickle" in str(e).lower():  # never execute code from a data file
+            raise SlrPoseError(f"{where} holds objects; save numeric arrays (string arrays for labels and ids)") from None
+        raise SlrPoseError(f"{where} is not readable ({e})") from None
     except (OSError, zipfile.BadZipFile, EOFError) as e:
-        raise SlrPoseError(f"{path} is not a readable NumPy file ({e})") from None
+        raise SlrPoseError(f"{where} is not readable ({e})") from None
+
+
+def _load(path: Path):
+    """``np.load`` without pickles."""
+    return _numpy_read(lambda: np.load(path, allow_pickle=False), str(path))
 
 
 def _member(z, path: Path, key: str) -> np.ndarray:
-    """One array of an open ``.npz``, with numpy's refusals as one-line errors."""
-    try:
-        return z[key]
-    except ValueError as e:
-        if "pickle" in str(e).lower():
-            raise SlrPoseError(f"{path}: {key!r} holds objects; save numeric or string arrays") from None
-        raise SlrPoseError(f"{path}: cannot read {key!r} ({e})") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as e:
-        raise SlrPoseError(f"{path}: cannot read {key!r} ({e})") from None
+    """One array of an open ``.npz``."""
+    return _numpy_read(lambda: z[key], f"{path} {key!r}")
 
 
 def _header_shape(fh, where: str) -> tuple[tuple[int, ...], np.dtype]:
