@@ -18,14 +18,12 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from slr_pose.keypoints import mediapipe_names as mpn
 from slr_pose.keypoints.importers import import_samples, provenance
 from slr_pose.keypoints.importers.arrays import ColumnSpec, array_candidates
 from slr_pose.keypoints.importers.kaggle import kaggle_candidates, read_parquet
