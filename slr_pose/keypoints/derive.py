@@ -4,7 +4,9 @@ Attaching annotations, cutting long recordings into windows and stitching
 isolated signs into sentences all read one store and write a *new* one. The
 source is never touched: the output path must not exist yet (nor an
 interrupted write to it), so a mistyped ``-o`` cannot append to, or mix
-samples into, a store that already holds data.
+samples into, a store that already holds data. A derived store that fails
+half-way (bad input found late, an interrupt) is removed again: it can be
+remade from its source, and a half-made one would block the rerun.
 
 The new store keeps the source's ``extractor`` block (its landmarks were made
 the same way) and records what was done under ``derived``::
@@ -17,11 +19,14 @@ the same way) and records what was done under ``derived``::
 from __future__ import annotations
 
 import os
+import shutil
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from slr_pose.errors import SlrPoseError
-from slr_pose.keypoints.store import PoseStore
+from slr_pose.keypoints.layout import Layout
+from slr_pose.keypoints.store import PoseStore, StoreWriter
 
 
 def check_new_store(out: str | os.PathLike, source: str | os.PathLike | None = None) -> Path:
@@ -66,3 +71,18 @@ def derived_provenance(source: PoseStore, operation: str, settings: Mapping[str,
             "source_provenance": source.provenance,
         },
     }
+
+
+@contextmanager
+def new_store(out: Path, layout: Layout, provenance: Mapping[str, Any]) -> Iterator[StoreWriter]:
+    """A writer of the new store ``out`` (checked by :func:`check_new_store`), removed again if the block fails."""
+    writer = StoreWriter(out, layout, provenance, commit_every=500)
+    done = False
+    try:
+        yield writer
+        done = True
+    finally:
+        writer.close()
+        if not done:
+            out.unlink(missing_ok=True)
+            shutil.rmtree(out.with_name(out.name + ".journal"), ignore_errors=True)

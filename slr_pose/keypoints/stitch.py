@@ -61,11 +61,11 @@ from typing import Callable, Sequence
 import numpy as np
 
 from slr_pose.errors import SlrPoseError
-from slr_pose.keypoints.derive import check_new_store, derived_provenance, open_source
+from slr_pose.keypoints.derive import check_new_store, derived_provenance, new_store, open_source
 from slr_pose.keypoints.gloss_spans import format_spans
 from slr_pose.keypoints.layout import Layout
 from slr_pose.keypoints.sentences import BigramGrammar, Grammar
-from slr_pose.keypoints.store import PoseStore, Sample, SampleInfo, StoreWriter
+from slr_pose.keypoints.store import PoseStore, Sample, SampleInfo
 
 SPLIT_MODES = ("auto", "store", "signer", "sample")
 #: Split names a source store may use, in the order sentences are made.
@@ -396,7 +396,7 @@ def stitch_store(
     if mode == "signer":
         settings["test_signers"] = sorted(sources.table["test"])
     prov = derived_provenance(store, "stitch", settings)
-    with StoreWriter(out, store.layout, prov, commit_every=500) as writer:
+    with new_store(out, store.layout, prov) as writer:
         for k, (s, count) in enumerate(zip(names, counts)):
             rng = np.random.default_rng([spec.seed, k])
             for n in range(count):

@@ -42,8 +42,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from slr_pose.errors import SlrPoseError
-from slr_pose.keypoints.derive import check_new_store, derived_provenance, open_source
-from slr_pose.keypoints.store import StoreWriter
+from slr_pose.keypoints.derive import check_new_store, derived_provenance, new_store, open_source
 
 SPLITS = ("train", "dev", "test")
 #: PHOENIX split -> split written to stores and manifests.
@@ -370,7 +369,7 @@ def attach_records(
     settings = {"annotations": sorted({r.variant for r in records}), "language": language, "records": len(records)}
     prov = derived_provenance(source, "phoenix-glosses", settings)
     used: set[str] = set()
-    with StoreWriter(out, source.layout, prov, commit_every=500) as writer:
+    with new_store(out, source.layout, prov) as writer:
         for i, rec in plan:
             if rec is None and not keep_unmatched:
                 continue
