@@ -220,7 +220,6 @@ class Preprocessor:
         self._parents = self.skeleton.parents.astype(np.int64)
         self._codes = stream_codes(config.streams)
         self._reference = BodyReference.from_layout(layout)
-        self._kernels = kernels if config.backend == "numba" else _reference_kernels()
         self._hand_of = np.full(self.num_nodes, -1, dtype=np.int64)
         self._hand_wrist = np.full(2, -1, dtype=np.int64)
         self._hand_palm = np.full(2, -1, dtype=np.int64)
@@ -282,7 +281,7 @@ class Preprocessor:
         missing = np.ascontiguousarray(sample.missing, dtype=bool)
         aspect = float(sample.info.aspect)
         fps = self._source_fps(sample) if cfg.fps is not None or cfg.idle_speed > 0 else 1.0
-        k, r = self._kernels, self._reference
+        k, r = kernels if cfg.backend == "numba" else _reference_kernels(), self._reference
         cx, cy, scale, method, first, last = k.clip_frame(
             xyz, missing, r.ref, r.ref_group, aspect, r.motion, r.motion_group, fps, cfg.idle_speed, cfg.trim_idle
         )
