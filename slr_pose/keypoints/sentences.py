@@ -6,9 +6,12 @@ frequent, some rare, some impossible. Two sources of sentences:
 
 * :class:`BigramGrammar` - a seeded random bigram model over the available
   glosses. Each gloss is allowed a few successors (``density`` of the
-  vocabulary, at least one), with Dirichlet-drawn weights; a random cycle
-  through all glosses is always allowed, so every gloss can follow and be
-  followed. Transitions not allowed never occur.
+  vocabulary, at least one); a random cycle through all glosses is always
+  allowed, so every gloss can follow and be followed. Their probabilities are
+  half Dirichlet-drawn, half even (``even=0.5``), so that some successors are
+  clearly preferred yet none all but vanishes, which with two or three glosses
+  would leave one sentence; the first gloss is drawn the same way over all
+  glosses. Transitions not allowed never occur.
 * :class:`LMGrammar` - any language model with ``log_prob(word, context)``
   (natural log, e.g. :class:`slr_pose.decoding.lm.NGramLM` trained on real
   gloss sentences), its next-gloss distribution renormalised over the
@@ -62,7 +65,7 @@ class BigramGrammar:
 
     @classmethod
     def random(
-        cls, glosses: Sequence[str], seed: int, *, density: float = 0.5, concentration: float = 1.0
+        cls, glosses: Sequence[str], seed: int, *, density: float = 0.5, concentration: float = 1.0, even: float = 0.5
     ) -> "BigramGrammar":
         """A seeded random sparse bigram model (see the module docs).
 
@@ -70,11 +73,15 @@ class BigramGrammar:
             density: fraction of the glosses each gloss may be followed by.
             concentration: Dirichlet parameter of the weights; below 1 makes
                 a few successors dominate, above 1 evens them out.
+            even: share of each row's probability spread evenly over its
+                allowed successors (0: pure Dirichlet draws).
         """
         if not 0 < density <= 1:
             raise SlrPoseError(f"grammar density {density} must be in (0, 1]")
         if not concentration > 0:
             raise SlrPoseError(f"grammar concentration {concentration} must be positive")
+        if not 0 <= even <= 1:
+            raise SlrPoseError(f"grammar evenness {even} must be in [0, 1]")
         glosses = tuple(sorted(set(glosses)))
         k = len(glosses)
         if k == 0:
@@ -87,8 +94,8 @@ class BigramGrammar:
             forced = cycle[(pos + 1) % k]
             others = rng.permutation([j for j in range(k) if j != forced])[: successors - 1]
             allowed = np.array([forced, *others], dtype=np.int64)
-            trans[i, allowed] = rng.dirichlet(np.full(len(allowed), concentration))
-        start = rng.dirichlet(np.full(k, concentration))
+            trans[i, allowed] = (1 - even) * rng.dirichlet(np.full(len(allowed), concentration)) + even / len(allowed)
+        start = (1 - even) * rng.dirichlet(np.full(k, concentration)) + even / k
         return cls(glosses, start, trans)
 
     def allowed(self, a: str, b: str) -> bool:
