@@ -330,3 +330,20 @@ def test_bad_input_gives_one_clear_line(asl, asl_stitched, tmp_path):
         stitch_store(asl, asl, StitchSpec(sentences=1))
     with pytest.raises(SlrPoseError, match="min glosses"):
         StitchSpec(min_glosses=5, max_glosses=3)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("source", ["asl", "msl"])
+def test_trimming_agrees_with_the_preprocessor_idle_trim(source, request):
+    """Signs are cut where the graphs pipeline's trim_idle (hand in view, no speed test) cuts them."""
+    from slr_pose.graphs.kernels import clip_frame
+    from slr_pose.graphs.normalize import BodyReference
+    from slr_pose.keypoints.stitch import active_range
+
+    store = PoseStore(request.getfixturevalue(source))
+    ref = BodyReference.from_layout(store.layout)
+    for i in range(len(store)):
+        s = store.read(i)
+        *_, first, last = clip_frame(s.xyz, s.missing, ref.ref, ref.ref_group, s.info.aspect, ref.motion,
+                                     ref.motion_group, 1.0, 0.0, True)
+        assert active_range(s, store.layout) == (first, last + 1)
