@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import os
+import queue
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -25,6 +27,10 @@ VIDEO_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".m
 #: promises by more than this fraction (headers of some containers estimate
 #: the count from the duration, so a frame or two short is normal).
 TRUNCATION_TOLERANCE = 0.05
+
+
+#: Frames decoded ahead of the consumer when prefetching.
+PREFETCH = 4
 
 
 class VideoError(SlrPoseError):
@@ -63,6 +69,9 @@ class VideoFrames:
             ``1 / fps`` interval); ``None`` or a rate at or above the source's keeps all.
         max_side: downscale (area interpolation) so that the longer side is at
             most this many pixels; ``None`` keeps the decoded size.
+        prefetch: decode in a background thread, :data:`PREFETCH` frames ahead,
+            so decoding overlaps with whatever consumes the frames (OpenCV and
+            MediaPipe release the GIL while they work).
 
     After iteration, :attr:`decoded` counts all decoded frames and
     :attr:`width`, :attr:`height` give the source frame size (before
@@ -76,8 +85,11 @@ class VideoFrames:
             frame.image.shape   # (360, 640, 3)
     """
 
-    def __init__(self, path: str | os.PathLike, *, fps: float | None = None, max_side: int | None = None) -> None:
+    def __init__(
+        self, path: str | os.PathLike, *, fps: float | None = None, max_side: int | None = None, prefetch: bool = False
+    ) -> None:
         self.path = Path(path)
+        self.prefetch = prefetch
         if fps is not None and not fps > 0:
             raise VideoError(f"target fps {fps} is not a positive number")
         if max_side is not None and max_side < 16:
@@ -115,6 +127,11 @@ class VideoFrames:
         self._cap.release()
 
     def __iter__(self) -> Iterator[Frame]:
+        frames = _prefetched(self._decode(), PREFETCH) if self.prefetch else self._decode()
+        yield from frames
+        self._check_complete()
+
+    def _decode(self) -> Iterator[Frame]:
         cv2 = _cv2()
         cap = self._cap
         last_time = -math.inf
@@ -141,7 +158,6 @@ class VideoFrames:
                 yield Frame(i, t, self._prepare(cv2, image))
         finally:
             cap.release()
-        self._check_complete()
 
     def _prepare(self, cv2, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
@@ -155,3 +171,48 @@ class VideoFrames:
             raise VideoError(f"{self.path} has no decodable frames")
         if self.frame_count and self.decoded < self.frame_count * (1 - TRUNCATION_TOLERANCE) - 1:
             raise VideoError(f"{self.path} is truncated or damaged: decoded {self.decoded} of {self.frame_count} frames")
+
+
+_DONE = object()
+
+
+def _prefetched(frames: Iterator[Frame], depth: int) -> Iterator[Frame]:
+    """Run ``frames`` in a daemon thread, ``depth`` items ahead; errors re-raise here."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for frame in frames:
+                while not stop.is_set():
+                    try:
+                        q.put(frame, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    break
+            q.put(_DONE)
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer thread
+            q.put(e)
+        finally:
+            frames.close()
+
+    worker = threading.Thread(target=produce, name="video-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                pass
+            worker.join(timeout=0.05)

@@ -68,7 +68,8 @@ class Backend(ABC):
     """A loaded landmark model. Not thread-safe; one per process.
 
     Attributes:
-        inference_seconds: wall time spent inside MediaPipe so far (for benchmarks).
+        inference_seconds: wall time spent inside MediaPipe calls so far, without
+            the conversion of their results (for benchmarks).
     """
 
     def __init__(self) -> None:
@@ -79,8 +80,6 @@ class Backend(ABC):
         """Forget tracking state: the next frame starts a new video."""
 
     @abstractmethod
-    def _process(self, image: np.ndarray, time_s: float) -> FrameLandmarks: ...
-
     def process(self, image: np.ndarray, time_s: float) -> FrameLandmarks:
         """Landmarks of one frame.
 
@@ -88,9 +87,13 @@ class Backend(ABC):
             image: ``(H, W, 3)`` uint8 RGB.
             time_s: the frame's time in seconds; strictly increasing within a video.
         """
+
+    @contextlib.contextmanager
+    def _inference(self) -> Iterator[None]:
+        """Wrap each MediaPipe call: adds its wall time to :attr:`inference_seconds`."""
         t0 = time.perf_counter()
         try:
-            return self._process(image, time_s)
+            yield
         finally:
             self.inference_seconds += time.perf_counter() - t0
 

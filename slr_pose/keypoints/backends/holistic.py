@@ -142,14 +142,15 @@ class HolisticBackend(Backend):
         self._graph.reset()
         self._last_us = -1
 
-    def _process(self, image: np.ndarray, time_s: float) -> FrameLandmarks:
+    def process(self, image: np.ndarray, time_s: float) -> FrameLandmarks:
         # The solution API stamps frames 33.3 ms apart whatever the video; the
         # landmark smoothing filter reads those stamps, so give it real time.
         us = max(int(round(time_s * 1e6)), self._last_us + 1)
         self._last_us = us
         if hasattr(self._graph, "_simulated_timestamp"):
             self._graph._simulated_timestamp = us - 33333
-        r = self._graph.process(image)
+        with self._inference():
+            r = self._graph.process(image)
         return FrameLandmarks(
             pose=landmark_array(r.pose_landmarks, visibility=True) if r.pose_landmarks else None,
             left_hand=landmark_array(r.left_hand_landmarks) if r.left_hand_landmarks else None,

@@ -221,19 +221,22 @@ class TasksBackend(Backend):
         self._live = self._make()
         self._last_ms = -1
 
-    def _process(self, image: np.ndarray, time_s: float) -> FrameLandmarks:
+    def process(self, image: np.ndarray, time_s: float) -> FrameLandmarks:
         ms = max(int(round(time_s * 1000)), self._last_ms + 1)
         self._last_ms = ms
         frame = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(image))
         out = FrameLandmarks()
         if "pose" in self._live:
-            r = self._live["pose"].detect_for_video(frame, ms)
+            with self._inference():
+                r = self._live["pose"].detect_for_video(frame, ms)
             out.pose = landmark_array(r.pose_landmarks[0], visibility=True) if r.pose_landmarks else None
         if "face" in self._live:
-            r = self._live["face"].detect_for_video(frame, ms)
+            with self._inference():
+                r = self._live["face"].detect_for_video(frame, ms)
             out.face = landmark_array(r.face_landmarks[0]) if r.face_landmarks else None
         if "hand" in self._live:
-            r = self._live["hand"].detect_for_video(frame, ms)
+            with self._inference():
+                r = self._live["hand"].detect_for_video(frame, ms)
             hands = [landmark_array(h) for h in r.hand_landmarks]
             labels = [c[0].category_name for c in r.handedness]
             out.left_hand, out.right_hand = assign_hands(hands, labels, out.pose)
