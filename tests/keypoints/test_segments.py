@@ -237,3 +237,60 @@ def test_bad_input_gives_one_clear_line(lessons, tmp_path):
         read_timed_table(bad, "gloss")
     with pytest.raises(SlrPoseError, match="time unit"):
         read_timed_table(bad, "gloss", unit="min")
+
+
+# --------------------------------------------------------------------------- a real video, really extracted
+
+
+@pytest.mark.slow
+def test_a_real_video_recording_extracted_and_cut(tmp_path):
+    """The five MSL-150 clips joined into one video, run through MediaPipe, cut into 3-second windows."""
+    extract = pytest.importorskip("slr_pose.keypoints.extract")
+    from slr_pose.keypoints.backends import create_spec, native_logs_silenced
+    from slr_pose.keypoints.inputs import collect_inputs
+
+    cv2 = pytest.importorskip("cv2")
+    video = tmp_path / "lesson.mp4"
+    writer, bounds, labels, fps = None, [], [], None
+    for clip in sorted((REPO / "data" / "msl150" / "videos").glob("*.mp4")):
+        cap = cv2.VideoCapture(str(clip))
+        fps = fps or cap.get(cv2.CAP_PROP_FPS)
+        start = n = bounds[-1][1] if bounds else 0
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            if writer is None:
+                writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), fps, (480, 270))
+            writer.write(cv2.resize(frame, (480, 270)))
+            n += 1
+        cap.release()
+        bounds.append((start, n))
+        labels.append(clip.stem.split("_")[0])
+    writer.release()
+    store = tmp_path / "lesson.h5"
+    items, problems = collect_inputs([video], defaults={"language": "mfs"})
+    with native_logs_silenced():
+        summary = extract.run_extraction(items, store, extract.ExtractOptions(create_spec("holistic", model_complexity=1)),
+                                         problems=problems, progress=False)
+    assert not summary.failures
+    rec = PoseStore(store).read(0)
+    times = rec.time.astype(np.float64)
+    assert len(times) == bounds[-1][1]  # every frame of the five clips
+    # each sign annotated from its clip's 5th frame to 5 frames before its end
+    rows = [Timed("lesson", (a + 5) / fps, (b - 5) / fps, g) for (a, b), g in zip(bounds, labels)]
+    segment_store(store, tmp_path / "w.h5", rows, spec=WindowSpec(3.0))
+    out = PoseStore(tmp_path / "w.h5")
+    for i in range(len(out)):
+        w = out.read(i)
+        k = json.loads(w.info.meta)["window"]
+        inside = (times >= 3.0 * k) & (times < 3.0 * k + 3)
+        np.testing.assert_array_equal(w.xyz, rec.xyz[inside])
+        first = int(np.argmax(inside))
+        mine = [r for r in rows if 3.0 * k <= r.midpoint < 3.0 * k + 3]
+        assert w.info.gloss_list == [r.value for r in mine]
+        want = [(max(0, int(np.searchsorted(times, r.start)) - first),
+                 min(int(inside.sum()), int(np.searchsorted(times, r.end)) - first)) for r in mine]
+        assert parse_spans(w.info.gloss_spans) == want
+    assert sum(len(i.gloss_list) for i in out.infos()) == 5
+    assert out.info(0).language == "mfs"
