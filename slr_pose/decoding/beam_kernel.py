@@ -17,11 +17,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from slr_pose.decoding.hashing import EMPTY, build, find
 from slr_pose.decoding.lm_tables import lm_score
-
-_EMPTY = np.int64(-1)
-_MIX = np.int64(-7046029254386353131)
-
 
 @numba.njit(cache=True, inline="always")
 def _lae(a: float, b: float) -> float:
@@ -36,24 +33,38 @@ def _lae(a: float, b: float) -> float:
 
 
 @numba.njit(cache=True, inline="always")
-def _hslot(key: np.int64, mask: np.int64) -> np.int64:
-    h = key * _MIX
-    return (h ^ (h >> 29)) & mask
+def _entry(node, slot, nxt_node, nxt_pb, nxt_pnb, n_next):
+    """The index of ``node`` among the next frame's hypotheses (added, empty, if new), and the new count."""
+    s = slot[node]
+    if s < 0:
+        s = n_next
+        slot[node] = s
+        nxt_node[s] = node
+        nxt_pb[s] = -np.inf
+        nxt_pnb[s] = -np.inf
+        n_next += 1
+    return s, n_next
 
 
 @numba.njit(cache=True)
-def _rehash(hkeys: np.ndarray, hvals: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    nkeys = np.full(size, _EMPTY, dtype=np.int64)
-    nvals = np.zeros(size, dtype=np.int32)
-    mask = np.int64(size - 1)
-    for i in range(hkeys.shape[0]):
-        if hkeys[i] != _EMPTY:
-            s = _hslot(hkeys[i], mask)
-            while nkeys[s] != _EMPTY:
-                s = (s + 1) & mask
-            nkeys[s] = hkeys[i]
-            nvals[s] = hvals[i]
-    return nkeys, nvals
+def _top(score: np.ndarray, n: int, k: int, order: np.ndarray) -> int:
+    """Indices of the ``k`` highest of ``score[:n]`` into ``order``, best first, ties in index order.
+
+    An insertion into a sorted prefix: n is a few times k here, cheaper than a full sort.
+    """
+    m = 0
+    for i in range(n):
+        v = score[i]
+        if m == k and v <= score[order[m - 1]]:
+            continue
+        j = m if m < k else k - 1
+        while j > 0 and score[order[j - 1]] < v:
+            order[j] = order[j - 1]
+            j -= 1
+        order[j] = i
+        if m < k:
+            m += 1
+    return m
 
 
 @numba.njit(cache=True)
@@ -95,19 +106,20 @@ def _candidates(row: np.ndarray, blank: int, prune: float, max_candidates: int, 
 
 
 @numba.njit(cache=True)
-def prefix_beam_search_kernel(lp, blank, beam_width, prune, max_candidates,
+def prefix_beam_search_kernel(lp, blank, beam_width, prune, beam_prune, max_candidates,
                               use_lm, tables, n_words, token_word, lm_weight, insertion_bonus,
                               start_state, eos_word, add_eos, prev_token, prev_in_run):  # fmt: skip
     """CTC prefix beam search over ``lp`` (T, C).
 
+    Hypotheses scoring more than ``beam_prune`` below the frame's best are dropped.
     ``prev_token`` / ``prev_in_run`` continue a stream: the last gloss emitted
     before ``lp`` and whether its run of frames reaches into ``lp``'s first
     frame (then repeating it at once emits nothing). ``start_state`` is the
     LM state to start from; ``add_eos`` adds ``lm_weight * log P(</s>)`` at the end.
 
-    Returns ``(nodes, scores, ctc, lm, parent, token)``: the final hypotheses'
-    trie nodes best first, their scores, CTC and LM log-probabilities, and
-    the trie to read their glosses from.
+    Returns ``(tokens, lengths, scores, ctc, lm)`` of the final hypotheses,
+    best first: their glosses (row i holds ``lengths[i]`` ids), scores, CTC
+    and LM log-probabilities.
     """
     T, C = lp.shape
     cap = 1024
@@ -121,7 +133,7 @@ def prefix_beam_search_kernel(lp, blank, beam_width, prune, max_candidates,
     lm_state[0] = start_state
     n_nodes = 1
     hsize = 4096
-    hkeys = np.full(hsize, _EMPTY, dtype=np.int64)
+    hkeys = np.full(hsize, EMPTY, dtype=np.int64)
     hvals = np.zeros(hsize, dtype=np.int32)
 
     B = beam_width
@@ -140,6 +152,7 @@ def prefix_beam_search_kernel(lp, blank, beam_width, prune, max_candidates,
     nxt_pnb = np.empty(width)
     score = np.empty(width)
     cands = np.empty(C, dtype=np.int64)
+    order = np.empty(B, dtype=np.int64)
 
     for t in range(T):
         row = lp[t]
@@ -152,14 +165,7 @@ def prefix_beam_search_kernel(lp, blank, beam_width, prune, max_candidates,
             ptot = _lae(pb, pnb)
             last = token[node]
             # stay on the same prefix: a blank, or one more frame of its last gloss
-            s = slot[node]
-            if s < 0:
-                s = n_next
-                n_next += 1
-                slot[node] = s
-                nxt_node[s] = node
-                nxt_pb[s] = -np.inf
-                nxt_pnb[s] = -np.inf
+            s, n_next = _entry(node, slot, nxt_node, nxt_pb, nxt_pnb, n_next)
             nxt_pb[s] = _lae(nxt_pb[s], ptot + row[blank])
             if last >= 0:
                 nxt_pnb[s] = _lae(nxt_pnb[s], pnb + row[last])
@@ -170,14 +176,8 @@ def prefix_beam_search_kernel(lp, blank, beam_width, prune, max_candidates,
                 if p == -np.inf:
                     continue
                 key = np.int64(node) * C + c
-                mask = np.int64(hsize - 1)
-                h = _hslot(key, mask)
-                child = -1
-                while hkeys[h] != _EMPTY:
-                    if hkeys[h] == key:
-                        child = hvals[h]
-                        break
-                    h = (h + 1) & mask
+                h = find(hkeys, key)
+                child = hvals[h] if hkeys[h] == key else -1
                 if child < 0:
                     if n_nodes == cap:
                         cap *= 2
@@ -200,22 +200,16 @@ def prefix_beam_search_kernel(lp, blank, beam_width, prune, max_candidates,
                     hvals[h] = child
                     if 2 * n_nodes > hsize:
                         hsize *= 2
-                        hkeys, hvals = _rehash(hkeys, hvals, hsize)
-                s = slot[child]
-                if s < 0:
-                    s = n_next
-                    n_next += 1
-                    slot[child] = s
-                    nxt_node[s] = child
-                    nxt_pb[s] = -np.inf
-                    nxt_pnb[s] = -np.inf
+                        hkeys, hvals = build(hkeys, hvals, hsize)
+                s, n_next = _entry(child, slot, nxt_node, nxt_pb, nxt_pnb, n_next)
                 nxt_pnb[s] = _lae(nxt_pnb[s], p)
         for s in range(n_next):
             node = nxt_node[s]
             score[s] = _lae(nxt_pb[s], nxt_pnb[s]) + lm_weight * lm_acc[node] + insertion_bonus * length[node]
             slot[node] = -1
-        order = np.argsort(-score[:n_next], kind="mergesort")
-        n_cur = min(B, n_next)
+        n_cur = _top(score, n_next, B, order)
+        while n_cur > 1 and score[order[n_cur - 1]] < score[order[0]] - beam_prune:
+            n_cur -= 1  # hypotheses hopelessly behind the best are not worth a slot
         for b in range(n_cur):
             s = order[b]
             cur_node[b] = nxt_node[s]
@@ -233,7 +227,18 @@ def prefix_beam_search_kernel(lp, blank, beam_width, prune, max_candidates,
             lm[b] += lm_score(tables, n_words, lm_state[node], eos_word)[0]
         final[b] = ctc[b] + lm_weight * lm[b] + insertion_bonus * length[node]
     order = np.argsort(-final, kind="mergesort")
-    return cur_node[:n_cur][order], final[order], ctc[order], lm[order], parent[:n_nodes], token[:n_nodes]
+    longest = 0
+    for b in range(n_cur):
+        longest = max(longest, length[cur_node[b]])
+    tokens = np.zeros((n_cur, longest), dtype=np.int64)
+    lengths = np.empty(n_cur, dtype=np.int64)
+    for i in range(n_cur):
+        node = cur_node[order[i]]
+        lengths[i] = length[node]
+        for j in range(length[node] - 1, -1, -1):
+            tokens[i, j] = token[node]
+            node = parent[node]
+    return tokens, lengths, final[order], ctc[order], lm[order]
 
 
 @numba.njit(cache=True)

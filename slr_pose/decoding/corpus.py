@@ -16,7 +16,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from slr_pose.decoding.stm import read_stm
+from slr_pose.decoding.stm import read_stm, read_utf8
 from slr_pose.errors import SlrPoseError
 
 ID_COLUMNS = ("fileid", "id", "name")
@@ -36,13 +36,7 @@ class CorpusEntry:
 def read_corpus_csv(path: str | Path) -> list[CorpusEntry]:
     """Entries of a corpus CSV (see the module doc for the columns it recognises)."""
     path = Path(path)
-    if not path.is_file():
-        raise SlrPoseError(f"corpus file not found: {path}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise SlrPoseError(f"{path} is not UTF-8 text ({e.reason} at byte {e.start})") from None
-    lines = text.splitlines()
+    lines = read_utf8(path, "corpus").splitlines()
     if not lines:
         raise SlrPoseError(f"{path} is empty")
     delimiter = "|" if "|" in lines[0] else ","
@@ -82,8 +76,4 @@ def read_gloss_sequences(path: str | Path) -> list[list[str]]:
         return [list(s.glosses) for s in read_stm(path)]
     if suffix == ".csv":
         return [list(e.glosses) for e in read_corpus_csv(path)]
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise SlrPoseError(f"{path} is not UTF-8 text ({e.reason} at byte {e.start})") from None
-    return [line.split() for line in text.splitlines() if line.strip()]
+    return [line.split() for line in read_utf8(path, "gloss sequence").splitlines() if line.strip()]

@@ -27,8 +27,8 @@ log-probability plus the LM and insertion terms of the gloss it would emit.
 
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass, field
 
 import numba
 import numpy as np
@@ -39,30 +39,41 @@ from slr_pose.errors import SlrPoseError
 NEG_INF = -np.inf
 
 
-@dataclass(frozen=True)
 class Decoded:
     """One decoding result.
 
     Attributes:
         tokens: int64 ``(n,)`` gloss ids (no blanks, repeats collapsed).
         frames: int64 ``(n, 2)``: each gloss's first frame and one past its
-            last frame (half-open ``[start, end)``) in the best CTC alignment.
+            last frame (half-open ``[start, end)``) in the most probable CTC
+            alignment of ``tokens``. Beam search computes them (Viterbi,
+            O(T x n)) on first access, so unused hypotheses cost nothing.
         score: the ranking score (natural log): CTC log-probability (of the
             best path for greedy, of all alignments for beam search) plus
             ``lm_weight`` x LM log-probability plus ``insertion_bonus`` x n.
         ctc_score / lm_score: the two log-probabilities inside ``score``
             (``lm_score`` is 0.0 without an LM).
+
+    ``frames`` may be given as an array or as a function of no arguments that returns it.
     """
 
-    tokens: np.ndarray
-    frames: np.ndarray
-    score: float
-    ctc_score: float = math.nan
-    lm_score: float = 0.0
-    extra: dict = field(default_factory=dict, compare=False, repr=False)
+    def __init__(self, tokens: np.ndarray, frames, score: float, ctc_score: float = math.nan,
+                 lm_score: float = 0.0) -> None:  # fmt: skip
+        self.tokens = np.asarray(tokens, dtype=np.int64)  # no copy when already int64
+        self._frames = frames
+        self.score, self.ctc_score, self.lm_score = float(score), float(ctc_score), float(lm_score)
+
+    @property
+    def frames(self) -> np.ndarray:
+        if callable(self._frames):
+            self._frames = np.asarray(self._frames(), dtype=np.int64).reshape(-1, 2)
+        return self._frames
 
     def __len__(self) -> int:
         return len(self.tokens)
+
+    def __repr__(self) -> str:
+        return f"Decoded(tokens={self.tokens.tolist()}, score={self.score:.4f})"
 
 
 def check_log_probs(log_probs, blank: int = 0) -> np.ndarray:
@@ -212,17 +223,9 @@ def _check_lm(lm, n_classes: int):
     return lm
 
 
-def _tokens_of(node: int, parent: np.ndarray, token: np.ndarray) -> np.ndarray:
-    out = []
-    while node > 0:
-        out.append(int(token[node]))
-        node = int(parent[node])
-    return np.asarray(out[::-1], dtype=np.int64)
-
-
 def decode_segment(lp: np.ndarray, beam_width: int, blank: int, lm, lm_weight: float, insertion_bonus: float,
-                   prune: float, max_candidates: int, lm_state: int | None = None, prev_token: int = -1,
-                   prev_in_run: bool = False, final: bool = True) -> list[Decoded]:  # fmt: skip
+                   prune: float, beam_prune: float, max_candidates: int, lm_state: int | None = None,
+                   prev_token: int = -1, prev_in_run: bool = False, final: bool = True) -> list[Decoded]:  # fmt: skip
     """:func:`beam_search` on checked input, optionally continuing a stream.
 
     Args:
@@ -240,15 +243,16 @@ def decode_segment(lp: np.ndarray, beam_width: int, blank: int, lm, lm_weight: f
         state = lm.bos_state if lm_state is None else lm_state
     else:
         tables, n_words, token_word, eos, state = _no_lm_tables(), 1, np.full(C, -1, np.int32), 0, 0
-    nodes, scores, ctc, lms, parent, token = prefix_beam_search_kernel(
-        lp, blank, beam_width, float(prune), max(1, min(max_candidates, C - 1)), lm is not None, tables, n_words,
+    tokens, lengths, scores, ctc, lms = prefix_beam_search_kernel(
+        lp, blank, beam_width, float(prune), float(beam_prune), max(1, min(max_candidates, C - 1)), lm is not None,
+        tables, n_words,
         token_word, float(lm_weight) if lm is not None else 0.0, float(insertion_bonus), state, eos, final,
         prev_token, prev_in_run)  # fmt: skip
     out = []
-    for node, score, c, l in zip(nodes, scores, ctc, lms):
-        tokens = _tokens_of(int(node), parent, token)
-        frames = _viterbi_frames(lp, tokens, blank, prev_token if prev_in_run else -1)
-        out.append(Decoded(tokens, frames, float(score), float(c), float(l)))
+    prev = prev_token if prev_in_run else -1
+    for row, n, score, c, l in zip(tokens, lengths, scores, ctc, lms):
+        toks = row[:n]
+        out.append(Decoded(toks, functools.partial(_viterbi_frames, lp, toks, blank, prev), score, c, l))
     return out
 
 
@@ -277,7 +281,8 @@ def _best_path(lp, blank, lm, lm_weight, insertion_bonus, prune, max_candidates,
 
 
 def beam_search(log_probs, beam_width: int = 10, blank: int = 0, lm=None, lm_weight: float = 0.0,
-                insertion_bonus: float = 0.0, prune: float = 10.0, max_candidates: int = 40) -> list[Decoded]:  # fmt: skip
+                insertion_bonus: float = 0.0, prune: float = 6.0, max_candidates: int = 40,
+                beam_prune: float = 12.0) -> list[Decoded]:  # fmt: skip
     """CTC prefix beam search, optionally with a gloss n-gram LM.
 
     Args:
@@ -289,19 +294,26 @@ def beam_search(log_probs, beam_width: int = 10, blank: int = 0, lm=None, lm_wei
         insertion_bonus: added to the score per emitted gloss (counters the
             LM's and CTC's preference for short outputs).
         prune: per frame, glosses whose log-probability is more than ``prune``
-            below the frame's best label are not tried (``math.inf``: try all).
+            below the frame's best label are not tried (6 nats: below 1/400 of the best
+            label's probability; ``math.inf``: try all).
         max_candidates: at most this many glosses tried per frame (the most probable).
+        beam_prune: hypotheses whose score falls more than this below the best
+            one's are dropped even when the beam has room (``math.inf``: keep
+            ``beam_width``); on peaky CTC outputs this is what keeps wide beams fast.
 
     Returns:
-        Up to ``beam_width`` :class:`Decoded` hypotheses, best score first;
+        Up to ``beam_width`` :class:`Decoded` hypotheses (fewer where ``beam_prune``
+        dropped some), best score first;
         their ``frames`` come from each hypothesis's Viterbi alignment.
     """
     lp = check_log_probs(log_probs, blank)
     if not isinstance(beam_width, (int, np.integer)) or beam_width < 1:
         raise SlrPoseError(f"beam_width must be a positive integer, got {beam_width!r}")
-    if not prune > 0:
-        raise SlrPoseError(f"prune must be positive (log-probability margin), got {prune!r}")
+    for name, value in (("prune", prune), ("beam_prune", beam_prune)):
+        if not value > 0:
+            raise SlrPoseError(f"{name} must be positive (a log-probability margin), got {value!r}")
     if not isinstance(max_candidates, (int, np.integer)) or max_candidates < 1:
         raise SlrPoseError(f"max_candidates must be a positive integer, got {max_candidates!r}")
     lm = _check_lm(lm, lp.shape[1])
-    return decode_segment(lp, int(beam_width), blank, lm, lm_weight, insertion_bonus, prune, int(max_candidates))
+    return decode_segment(lp, int(beam_width), blank, lm, lm_weight, insertion_bonus, prune, beam_prune,
+                          int(max_candidates))

@@ -47,8 +47,8 @@ def exhaustive_ctc(log_probs: np.ndarray, blank: int = 0) -> dict[tuple[int, ...
 
 def prefix_beam_search_python(log_probs: np.ndarray, beam_width: int = 10, blank: int = 0,
                               lm: NGramLM | None = None, vocabulary: Vocabulary | None = None,
-                              lm_weight: float = 0.0, insertion_bonus: float = 0.0, prune: float = 10.0,
-                              max_candidates: int = 40) -> list[tuple[tuple[int, ...], float]]:  # fmt: skip
+                              lm_weight: float = 0.0, insertion_bonus: float = 0.0, prune: float = 6.0,
+                              max_candidates: int = 40, beam_prune: float = 12.0) -> list[tuple[tuple[int, ...], float]]:  # fmt: skip
     """CTC prefix beam search in plain Python; returns ``[(tokens, score), ...]`` best first.
 
     Same semantics as :func:`slr_pose.decoding.ctc.beam_search` for
@@ -90,6 +90,8 @@ def prefix_beam_search_python(log_probs: np.ndarray, beam_width: int = 10, blank
                 child = nxt.setdefault(prefix + (c,), [-math.inf, -math.inf])
                 child[1] = _lae(child[1], p)
         ranked = sorted(nxt.items(), key=lambda kv: -rank(kv[0], *kv[1]))[:beam_width]
+        best = rank(ranked[0][0], *ranked[0][1])
+        ranked = [kv for kv in ranked if rank(kv[0], *kv[1]) >= best - beam_prune]
         beams = [(prefix, pb, pnb) for prefix, (pb, pnb) in ranked]
 
     final = []

@@ -14,44 +14,14 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from slr_pose.decoding.hashing import build, find
 from slr_pose.decoding.lm import BOS, EOS, UNK, UNKNOWN_LOG_PROB, NGramLM
 from slr_pose.decoding.vocab import Vocabulary
 
-_EMPTY = np.int64(-1)
-_MIX = np.int64(-7046029254386353131)  # 0x9E3779B97F4A7C15, Fibonacci hashing
-
-
-@numba.njit(cache=True, inline="always")
-def _slot(key: np.int64, mask: np.int64) -> np.int64:
-    h = key * _MIX  # wraps around on overflow, which is what a hash wants
-    return (h ^ (h >> 29)) & mask
-
-
-@numba.njit(cache=True)
-def _build_hash(keys: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    hkeys = np.full(size, _EMPTY, dtype=np.int64)
-    hvals = np.zeros(size, dtype=np.int32)
-    mask = np.int64(size - 1)
-    for i in range(keys.shape[0]):
-        s = _slot(keys[i], mask)
-        while hkeys[s] != _EMPTY:
-            s = (s + 1) & mask
-        hkeys[s] = keys[i]
-        hvals[s] = values[i]
-    return hkeys, hvals
-
-
 @numba.njit(cache=True, inline="always")
 def _lookup(hkeys: np.ndarray, hvals: np.ndarray, key: np.int64) -> int:
-    mask = np.int64(hkeys.shape[0] - 1)
-    s = _slot(key, mask)
-    while True:
-        k = hkeys[s]
-        if k == key:
-            return hvals[s]
-        if k == _EMPTY:
-            return -1
-        s = (s + 1) & mask
+    s = find(hkeys, key)
+    return hvals[s] if hkeys[s] == key else -1
 
 
 @numba.njit(cache=True)
@@ -115,7 +85,7 @@ class BoundLM:
             # a full-order n-gram cannot be a context: the next query starts from its suffix
             next_state[i] = longest_known(g[1:]) if len(g) == lm.order else i
         size = 1 << max(4, int(2 * len(grams)).bit_length())
-        hkeys, hvals = _build_hash(keys, np.arange(1, n, dtype=np.int32), size)
+        hkeys, hvals = build(keys, np.arange(1, n, dtype=np.int32), size)
         unk = lm.entries[1].get((UNK,))
         unk_logp = np.array([UNKNOWN_LOG_PROB if unk is None else unk[0]])
         self.tables = (hkeys, hvals, logp, backoff, suffix, next_state, unk_logp)

@@ -55,13 +55,18 @@ class CtmWord:
         return self.start + self.duration / 2
 
 
-def _lines(path: Path, kind: str) -> Iterable[tuple[int, list[str]]]:
+def read_utf8(path: Path, kind: str) -> str:
+    """The text of ``path``; :class:`SlrPoseError` naming ``kind`` if it is missing or not UTF-8."""
     if not path.is_file():
         raise SlrPoseError(f"{kind} file not found: {path}")
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
         raise SlrPoseError(f"{path} is not UTF-8 text ({e.reason} at byte {e.start})") from None
+
+
+def _lines(path: Path, kind: str) -> Iterable[tuple[int, list[str]]]:
+    text = read_utf8(path, kind)
     for lineno, line in enumerate(text.splitlines(), start=1):
         if line.strip() and not line.lstrip().startswith(";;"):
             yield lineno, line.split()

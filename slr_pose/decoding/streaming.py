@@ -47,7 +47,7 @@ class StreamingDecoder:
         window: frames decoded at once.
         lookahead: frames of future a gloss needs before it is committed
             (``0 < lookahead < window``); latency is up to ``window`` frames.
-        beam_width, blank, lm, lm_weight, insertion_bonus, prune, max_candidates:
+        beam_width, blank, lm, lm_weight, insertion_bonus, prune, max_candidates, beam_prune:
             as in :func:`slr_pose.decoding.ctc.beam_search`.
 
     Example::
@@ -60,15 +60,15 @@ class StreamingDecoder:
     """
 
     def __init__(self, window: int = 200, lookahead: int = 50, beam_width: int = 10, blank: int = 0, lm=None,
-                 lm_weight: float = 0.0, insertion_bonus: float = 0.0, prune: float = 10.0,
-                 max_candidates: int = 40) -> None:  # fmt: skip
+                 lm_weight: float = 0.0, insertion_bonus: float = 0.0, prune: float = 6.0,
+                 max_candidates: int = 40, beam_prune: float = 12.0) -> None:  # fmt: skip
         if not isinstance(window, int) or not isinstance(lookahead, int) or not 0 < lookahead < window:
             raise SlrPoseError(f"streaming needs 0 < lookahead < window, got lookahead={lookahead!r}, window={window!r}")
         if not isinstance(beam_width, int) or beam_width < 1:
             raise SlrPoseError(f"beam_width must be a positive integer, got {beam_width!r}")
         self.window, self.lookahead = window, lookahead
         self.settings = dict(beam_width=beam_width, blank=blank, lm_weight=lm_weight, insertion_bonus=insertion_bonus,
-                             prune=prune, max_candidates=max_candidates)  # fmt: skip
+                             prune=prune, beam_prune=beam_prune, max_candidates=max_candidates)  # fmt: skip
         self.lm = lm
         self.reset()
 
@@ -107,7 +107,8 @@ class StreamingDecoder:
     def _step(self, segment: np.ndarray, final: bool) -> list[StreamedGloss]:
         s = self.settings
         best = decode_segment(segment, s["beam_width"], s["blank"], self.lm, s["lm_weight"], s["insertion_bonus"],
-                              s["prune"], s["max_candidates"], self._lm_state, self._prev, self._in_run, final)[0]  # fmt: skip
+                              s["prune"], s["beam_prune"], s["max_candidates"], self._lm_state, self._prev,
+                              self._in_run, final)[0]  # fmt: skip
         cut = segment.shape[0] if final else self.window - self.lookahead
         keep = best.frames[:, 0] < cut
         tokens, frames = best.tokens[keep], best.frames[keep]

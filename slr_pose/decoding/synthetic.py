@@ -33,12 +33,12 @@ class PosteriorStyle:
         weak_peak: logit of weak glosses.
     """
 
-    peak: float = 8.0
+    peak: float = 11.0
     noise: float = 1.0
     confusion: float = 0.15
     confusion_margin: float = 1.0
     weak: float = 0.05
-    weak_peak: float = 6.0
+    weak_peak: float = 8.0
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from slr_pose.decoding.synthetic import log_softmax, synthetic_log_probs
 from slr_pose.decoding.vocab import Vocabulary
 from slr_pose.errors import SlrPoseError
 
-EXACT = dict(prune=math.inf, max_candidates=100)
+EXACT = dict(prune=math.inf, max_candidates=100, beam_prune=math.inf)
 
 
 def probs_to_log(p) -> np.ndarray:
@@ -146,7 +146,7 @@ def test_insertion_bonus_adds_a_weak_gloss():
 def test_pruning_limits_candidates_but_keeps_the_answer():
     rng = np.random.default_rng(11)
     lp = log_softmax(rng.normal(size=(30, 50)) * 3)
-    exact = beam_search(lp, beam_width=8, prune=math.inf, max_candidates=49)
+    exact = beam_search(lp, beam_width=8, prune=math.inf, max_candidates=49, beam_prune=math.inf)
     pruned = beam_search(lp, beam_width=8, prune=6.0, max_candidates=8)
     assert pruned[0].tokens.tolist() == exact[0].tokens.tolist()
     assert pruned[0].score <= exact[0].score + 1e-9  # less probability mass found, never more
