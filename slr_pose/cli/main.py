@@ -22,6 +22,9 @@ COMMANDS = {
     "predict": "predict:predict",
     "vssign": "vssign:vssign",
     "lm": "lm:lm",
+    "segment": "continuous:segment",
+    "stitch": "continuous:stitch",
+    "phoenix": "continuous:phoenix",
     "export": "export:export",
     "fuse": "fuse:fuse",
 }
