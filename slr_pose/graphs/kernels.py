@@ -13,9 +13,12 @@ tests (which check that the two agree on real sequences) and benchmarks.
 
 Conventions shared by both:
 
-- a point is valid when its group is not marked missing and its x, y, z are
+- a point is valid when its group is not marked missing, its x, y, z are
   finite and within ``LIMIT`` (image-normalised coordinates beyond that are
-  detector failures, and would overflow float32 once scaled);
+  detector failures, and would overflow float32 once scaled), and its
+  confidence is at least ``min_conf`` (MediaPipe's pose visibility: low for
+  body points outside the frame, whose positions it guesses; hand and face
+  points have confidence 1 when found);
 - ``xyz`` is ``(T, V, 3)`` float32 as stored (x, y fractions of width and
   height, MediaPipe's relative z), ``missing`` is ``(T, G)`` bool.
 """
@@ -49,23 +52,24 @@ def _finite(x, y, z):
 
 
 @nb.njit(cache=True)
-def _validity(xyz, missing, points, groups):
+def _validity(xyz, missing, confidence, min_conf, points, groups):
     """``(T, len(points))`` bool: the point (store index, -1 if absent) is valid."""
     out = np.zeros((xyz.shape[0], points.shape[0]), np.bool_)
     for t in range(xyz.shape[0]):
         for k in range(points.shape[0]):
             v, g = points[k], groups[k]
-            if v >= 0 and (g < 0 or not missing[t, g]):
+            if v >= 0 and (g < 0 or not missing[t, g]) and confidence[t, v] >= min_conf:
                 out[t, k] = _finite(xyz[t, v, 0], xyz[t, v, 1], xyz[t, v, 2])
     return out
 
 
 @nb.njit(cache=True)
-def clip_frame(xyz, missing, ref, ref_group, aspect, motion, motion_group, fps, idle_speed, trim):
+def clip_frame(xyz, missing, confidence, min_conf, ref, ref_group, aspect, motion, motion_group, fps, idle_speed, trim):
     """The body frame and the active span of one clip.
 
     Args:
-        xyz: ``(T, V, 3)`` float32 stored landmarks; missing: ``(T, G)`` bool.
+        xyz: ``(T, V, 3)`` float32 stored landmarks; missing: ``(T, G)`` bool;
+            confidence: ``(T, V)`` float32; min_conf: the least valid confidence.
         ref: ``(6,)`` int64 store indices (-1 if absent) of the left and right
             shoulder, left wrist and middle-finger MCP (hand model), right
             wrist and middle-finger MCP; ref_group: their mask columns.
@@ -88,8 +92,8 @@ def clip_frame(xyz, missing, ref, ref_group, aspect, motion, motion_group, fps, 
     """
     t_len = xyz.shape[0]
     cx, cy, scale, method = 0.5 * aspect, 0.5, 1.0, BODY_IMAGE
-    okr = _validity(xyz, missing, ref, ref_group)
-    okm = _validity(xyz, missing, motion, motion_group)
+    okr = _validity(xyz, missing, confidence, min_conf, ref, ref_group)
+    okm = _validity(xyz, missing, confidence, min_conf, motion, motion_group)
     # shoulders
     mx = np.empty(t_len)
     my = np.empty(t_len)
@@ -162,13 +166,14 @@ def clip_frame(xyz, missing, ref, ref_group, aspect, motion, motion_group, fps, 
 
 @nb.njit(cache=True)
 def normalise(
-    xyz, missing, idx, gidx, affine, max_gap, first, step, n_pos, out_len, drop, parents, streams, dims, hand_of, hand_wrist,
-    hand_palm,
+    xyz, missing, confidence, min_conf, idx, gidx, affine, max_gap, first, step, n_pos, out_len, drop, parents, streams, dims,
+    hand_of, hand_wrist, hand_palm, work,
 ):
     """Model input of one clip.
 
     Args:
-        xyz, missing: the stored clip, ``(T, V_store, 3)`` and ``(T, G)``.
+        xyz, missing, confidence: the stored clip, ``(T, V_store, 3)``,
+            ``(T, G)`` and ``(T, V_store)``; min_conf: the least valid confidence.
         idx, gidx: ``(V,)`` store index and mask column of each output node.
         affine: ``(3, 4)`` float64 map from stored (x, y, z, 1) to output xyz.
         max_gap: longest run of missing frames (per landmark, between two
@@ -186,6 +191,10 @@ def normalise(
             hand_wrist, hand_palm: ``(2,)`` node of each hand's wrist and
             middle-finger MCP (-1 if absent). ``HAND`` is the node minus its
             hand's wrist over the clip's median palm length.
+        work: float64 scratch of ``3 * V * (T + n_pos)`` values, reused
+            across calls (a smaller one is replaced): allocating and freeing
+            megabytes per call of a long clip made glibc return the memory to
+            the system and fault it back in, 5x slower.
 
     Returns:
         ``x``: ``(len(streams) * dims, out_len, V)`` float32, zero where
@@ -198,35 +207,37 @@ def normalise(
     for k in range(n_pos):
         positions[k] = first + step * k
         source[k] = positions[k]
-    pts, ok = _gather(xyz, missing, idx, gidx, affine)
+    t_len = xyz.shape[0]
+    need = 3 * v_len * (t_len + n_pos)
+    if work.shape[0] < need:
+        work = np.empty(need)
+    pts = work[: 3 * v_len * t_len].reshape((3, t_len, v_len))
+    q = work[3 * v_len * t_len : need].reshape((3, n_pos, v_len))
+    ok = _gather(xyz, missing, confidence, min_conf, idx, gidx, affine, pts)
     if max_gap > 0:
         _fill_gaps(pts, ok, max_gap)
-    q, qok = _resample(pts, ok, positions, out_len, drop)
-    out = np.zeros((streams.shape[0] * dims, out_len, v_len), np.float32)
-    bones, bok = q, qok
-    for s in streams:
-        if s == BONE or s == BONE_MOTION:
-            bones, bok = _bones(q, qok, parents)
+    qok = _resample(pts, ok, positions, out_len, drop, q)
+    out = np.empty((streams.shape[0] * dims, out_len, v_len), np.float32)
+    out[:, n_pos:] = 0.0  # padding
     for si in range(streams.shape[0]):
-        s, o = streams[si], out[si * dims : (si + 1) * dims]
+        s, base = streams[si], si * dims
         if s == JOINT:
-            _copy(o, q, dims)
+            _copy(out, base, q, dims)
         elif s == BONE:
-            _copy(o, bones, dims)
+            _bone(out, base, q, qok, parents, dims)
         elif s == JOINT_MOTION:
-            _motion(o, q, qok, dims)
+            _motion(out, base, q, qok, dims)
         elif s == BONE_MOTION:
-            _motion(o, bones, bok, dims)
+            _bone_motion(out, base, q, qok, parents, dims)
         elif s == HAND:
-            _hand(o, q, qok, dims, hand_of, hand_wrist, _palm_lengths(pts, ok, hand_wrist, hand_palm))
+            _hand(out, base, q, qok, dims, hand_of, hand_wrist, _palm_lengths(pts, ok, hand_wrist, hand_palm))
     return out, qok, source
 
 
 @nb.njit(cache=True)
-def _gather(xyz, missing, idx, gidx, affine):
-    """Subset and affine map: ``(3, T, V)`` float64 points (undefined where invalid), ``(T, V)`` validity."""
+def _gather(xyz, missing, confidence, min_conf, idx, gidx, affine, pts):
+    """Subset and affine map into ``pts`` ``(3, T, V)`` (left as is where invalid); returns ``(T, V)`` validity."""
     t_len, v_len = xyz.shape[0], idx.shape[0]
-    pts = np.empty((3, t_len, v_len))
     ok = np.zeros((t_len, v_len), np.bool_)
     # locals: stores into pts could alias affine, which would force reloads
     a00, a01, a02, a03 = affine[0, 0], affine[0, 1], affine[0, 2], affine[0, 3]
@@ -235,7 +246,7 @@ def _gather(xyz, missing, idx, gidx, affine):
     for t in range(t_len):
         for j in range(v_len):
             s, g = idx[j], gidx[j]
-            if g >= 0 and missing[t, g]:
+            if (g >= 0 and missing[t, g]) or confidence[t, s] < min_conf:
                 continue
             x, y, z = xyz[t, s, 0], xyz[t, s, 1], xyz[t, s, 2]
             if _finite(x, y, z):
@@ -243,7 +254,7 @@ def _gather(xyz, missing, idx, gidx, affine):
                 pts[1, t, j] = a10 * x + a11 * y + a12 * z + a13
                 pts[2, t, j] = a20 * x + a21 * y + a22 * z + a23
                 ok[t, j] = True
-    return pts, ok
+    return ok
 
 
 @nb.njit(cache=True)
@@ -266,14 +277,13 @@ def _fill_gaps(pts, ok, max_gap):
 
 
 @nb.njit(cache=True)
-def _resample(pts, ok, positions, out_len, drop):
-    """Points at fractional frame positions, minus dropped ones.
+def _resample(pts, ok, positions, out_len, drop, q):
+    """Points at fractional frame positions, minus dropped ones, into ``q`` ``(3, L, V)`` (0 where invalid).
 
-    Returns ``(3, L, V)`` float64 (zero where invalid) and ``(out_len, V)`` validity.
+    Returns the ``(out_len, V)`` validity.
     """
     t_len, v_len = ok.shape
     n_pos = positions.shape[0]
-    q = np.zeros((3, n_pos, v_len))
     qok = np.zeros((out_len, v_len), np.bool_)
     dropping = drop.shape[0] > 0
     for k in range(n_pos):
@@ -282,6 +292,8 @@ def _resample(pts, ok, positions, out_len, drop):
         i1 = min(i0 + 1, t_len - 1)
         w = p - i0
         for j in range(v_len):
+            for c in range(3):
+                q[c, k, j] = 0.0
             if dropping and drop[k, j]:
                 continue
             a, b = ok[i0, j], ok[i1, j]
@@ -297,52 +309,66 @@ def _resample(pts, ok, positions, out_len, drop):
                 for c in range(3):
                     q[c, k, j] = pts[c, i1, j]
                 qok[k, j] = True
-    return q, qok
+    return qok
+
+
+# The stream writers fill channels base .. base + dims - 1 of out (C, out_len, V)
+# for the real frames, writing 0 where a value needs an invalid point (out is
+# not zeroed beforehand: that pass cost as much as a stream). They take out
+# whole, as a slice of it would lose its contiguity for numba.
 
 
 @nb.njit(cache=True)
-def _bones(q, qok, parents):
-    """Node minus parent, ``(3, L, V)`` (zero unless both are valid), and its validity."""
-    n_pos, v_len = q.shape[1], q.shape[2]
-    b = np.zeros_like(q)
-    bok = np.zeros_like(qok)
-    for k in range(n_pos):
-        for j in range(v_len):
-            pa = parents[j]
-            if qok[k, j] and qok[k, pa]:
-                bok[k, j] = True
-                for c in range(3):
-                    b[c, k, j] = q[c, k, j] - q[c, k, pa]
-    return b, bok
-
-
-@nb.njit(cache=True)
-def _copy(o, v, dims):
+def _copy(out, base, v, dims):
     for c in range(dims):
         for k in range(v.shape[1]):
             for j in range(v.shape[2]):
-                o[c, k, j] = v[c, k, j]
+                out[base + c, k, j] = v[c, k, j]  # v is 0 where invalid
 
 
 @nb.njit(cache=True)
-def _motion(o, v, ok, dims):
-    """``o[:, k] = v[:, k + 1] - v[:, k]`` where both are valid; the last frame stays 0."""
+def _bone(out, base, q, qok, parents, dims):
+    """Node minus parent where both are valid."""
     for c in range(dims):
-        for k in range(v.shape[1] - 1):
-            for j in range(v.shape[2]):
-                if ok[k, j] and ok[k + 1, j]:
-                    o[c, k, j] = v[c, k + 1, j] - v[c, k, j]
+        for k in range(q.shape[1]):
+            for j in range(q.shape[2]):
+                pa = parents[j]
+                good = qok[k, j] and qok[k, pa]
+                out[base + c, k, j] = q[c, k, j] - q[c, k, pa] if good else 0.0
 
 
 @nb.njit(cache=True)
-def _hand(o, q, qok, dims, hand_of, hand_wrist, palm):
-    """Hand nodes minus their wrist, over the hand's palm length."""
+def _bone_motion(out, base, q, qok, parents, dims):
+    """Bone at k + 1 minus bone at k where all four points are valid; 0 at the last frame."""
+    n = q.shape[1]
+    for c in range(dims):
+        for k in range(n):
+            for j in range(q.shape[2]):
+                pa = parents[j]
+                good = k + 1 < n and qok[k, j] and qok[k, pa] and qok[k + 1, j] and qok[k + 1, pa]
+                out[base + c, k, j] = (q[c, k + 1, j] - q[c, k + 1, pa]) - (q[c, k, j] - q[c, k, pa]) if good else 0.0
+
+
+@nb.njit(cache=True)
+def _motion(out, base, v, ok, dims):
+    """``v[:, k + 1] - v[:, k]`` where both are valid; 0 at the last frame."""
+    n = v.shape[1]
+    for c in range(dims):
+        for k in range(n):
+            for j in range(v.shape[2]):
+                good = k + 1 < n and ok[k, j] and ok[k + 1, j]
+                out[base + c, k, j] = v[c, k + 1, j] - v[c, k, j] if good else 0.0
+
+
+@nb.njit(cache=True)
+def _hand(out, base, q, qok, dims, hand_of, hand_wrist, palm):
+    """Hand nodes minus their wrist, over the hand's palm length; 0 elsewhere."""
     for c in range(dims):
         for k in range(q.shape[1]):
             for j in range(q.shape[2]):
                 h = hand_of[j]
-                if h >= 0 and qok[k, j] and qok[k, hand_wrist[h]]:
-                    o[c, k, j] = (q[c, k, j] - q[c, k, hand_wrist[h]]) / palm[h]
+                good = h >= 0 and qok[k, j] and qok[k, hand_wrist[h]]
+                out[base + c, k, j] = (q[c, k, j] - q[c, k, hand_wrist[h]]) / palm[h] if good else 0.0
 
 
 @nb.njit(cache=True)

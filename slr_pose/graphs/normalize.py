@@ -99,12 +99,14 @@ def body_affine(aspect: float, cx: float, cy: float, scale: float, *, mirror: bo
     return a
 
 
-def body_frame(sample: Sample, layout: Layout) -> tuple[tuple[float, float], float, str]:
+def body_frame(sample: Sample, layout: Layout, min_confidence: float = 0.0) -> tuple[tuple[float, float], float, str]:
     """The centre ``(cx, cy)`` (isotropic image units), scale and method of one clip."""
     r = BodyReference.from_layout(layout)
     xyz = np.ascontiguousarray(sample.xyz, dtype=np.float32)
     missing = np.ascontiguousarray(sample.missing, dtype=bool)
+    confidence = np.ascontiguousarray(sample.confidence, dtype=np.float32)
     cx, cy, scale, method, _, _ = kernels.clip_frame(
-        xyz, missing, r.ref, r.ref_group, float(sample.info.aspect), r.motion, r.motion_group, 1.0, 0.0, False
-    )
+        xyz, missing, confidence, float(min_confidence), r.ref, r.ref_group, float(sample.info.aspect),
+        r.motion, r.motion_group, 1.0, 0.0, False,
+    )  # fmt: skip
     return (float(cx), float(cy)), float(scale), BODY_METHODS[method]

@@ -32,6 +32,7 @@ What a model sees where data is missing: zeros in ``x``, False in
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import asdict, dataclass, fields
 from functools import cached_property
 from typing import Any, Mapping
@@ -54,6 +55,7 @@ __all__ = ["Augment", "PreprocessConfig", "Preprocessor", "Processed"]
 
 BACKENDS = ("numba", "numpy")
 _NO_DROP = np.zeros((0, 0), dtype=bool)
+_KEEP_SCRATCH = 64 << 20  # bytes of kernel scratch a Preprocessor keeps per thread
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,9 @@ class PreprocessConfig:
         fps: resample to this frame rate first (None: keep the stored rate).
         streams: stream names (:data:`slr_pose.graphs.streams.STREAMS`).
         max_gap: longest gap (frames) filled by interpolation; 0 fills none.
+        min_confidence: points with a lower confidence are missing (0: keep
+            all). MediaPipe's pose visibility is low for body points outside
+            the frame, whose positions it guesses: 0.5 drops those.
         trim_idle: drop leading/trailing frames with no hand in view.
         idle_speed: with ``trim_idle``, also drop leading/trailing frames whose
             hands move slower than this (shoulder widths per second; 0: off).
@@ -85,6 +90,7 @@ class PreprocessConfig:
     fps: float | None = None
     streams: tuple[str, ...] = ("joint", "bone")
     max_gap: int = 8
+    min_confidence: float = 0.0
     trim_idle: bool = True
     idle_speed: float = 0.0
     hand_frame: bool = False
@@ -103,6 +109,8 @@ class PreprocessConfig:
             raise SlrPoseError(f"fps must be a positive number or None, not {self.fps!r}")
         if not _is_int(self.max_gap) or self.max_gap < 0:
             raise SlrPoseError(f"max_gap must be a whole number of frames >= 0, not {self.max_gap!r}")
+        if not _is_number(self.min_confidence) or not 0 <= self.min_confidence <= 1:
+            raise SlrPoseError(f"min_confidence must be a number in [0, 1], not {self.min_confidence!r}")
         if not _is_number(self.idle_speed) or not 0 <= self.idle_speed < math.inf:
             raise SlrPoseError(f"idle_speed must be a number >= 0, not {self.idle_speed!r}")
         for name in ("trim_idle", "hand_frame"):
@@ -220,6 +228,7 @@ class Preprocessor:
         self._parents = self.skeleton.parents.astype(np.int64)
         self._codes = stream_codes(config.streams)
         self._reference = BodyReference.from_layout(layout)
+        self._scratch = threading.local()
         self._hand_of = np.full(self.num_nodes, -1, dtype=np.int64)
         self._hand_wrist = np.full(2, -1, dtype=np.int64)
         self._hand_palm = np.full(2, -1, dtype=np.int64)
@@ -279,12 +288,15 @@ class Preprocessor:
         sample.check(self.store_layout)
         xyz = np.ascontiguousarray(sample.xyz, dtype=np.float32)
         missing = np.ascontiguousarray(sample.missing, dtype=bool)
+        conf = np.ascontiguousarray(sample.confidence, dtype=np.float32)
+        min_conf = float(cfg.min_confidence)
         aspect = float(sample.info.aspect)
         fps = self._source_fps(sample) if cfg.fps is not None or cfg.idle_speed > 0 else 1.0
         k, r = kernels if cfg.backend == "numba" else _reference_kernels(), self._reference
         cx, cy, scale, method, first, last = k.clip_frame(
-            xyz, missing, r.ref, r.ref_group, aspect, r.motion, r.motion_group, fps, cfg.idle_speed, cfg.trim_idle
-        )
+            xyz, missing, conf, min_conf, r.ref, r.ref_group, aspect, r.motion, r.motion_group, fps,
+            float(cfg.idle_speed), cfg.trim_idle,
+        )  # fmt: skip
         if mirror is None:
             mirror = cfg.mirror if cfg.mirror != "auto" else left_dominant(sample, self.store_layout)
         aug = cfg.augment if rng is not None else None
@@ -304,11 +316,30 @@ class Preprocessor:
         if aug is not None and (aug.landmark_dropout > 0 or aug.hand_dropout > 0):
             drop = aug.dropout(rng, n, out_len, self.num_nodes, self._hands)
         idx, gidx = self._mirror_perm if mirror else (self._idx, self._gidx)
+        work = self._work(3 * self.num_nodes * (len(xyz) + n))
         x, mask, source = k.normalise(
-            xyz, missing, idx, gidx, affine, cfg.max_gap, first, step, n, out_len, drop, self._parents,
-            self._codes, cfg.dims, self._hand_of, self._hand_wrist, self._hand_palm,
+            xyz, missing, conf, min_conf, idx, gidx, affine, cfg.max_gap, first, step, n, out_len, drop, self._parents,
+            self._codes, cfg.dims, self._hand_of, self._hand_wrist, self._hand_palm, work,
         )  # fmt: skip
         return Processed(x, source >= 0, mask, source, bool(mirror), BODY_METHODS[method])
+
+    def _work(self, size: int) -> np.ndarray:
+        """This thread's scratch buffer for the kernel, grown when needed (kept up to 64 MB)."""
+        buf = getattr(self._scratch, "buffer", None)
+        if buf is None or buf.shape[0] < size:
+            buf = np.empty(size + size // 4)
+            if buf.nbytes <= _KEEP_SCRATCH:
+                self._scratch.buffer = buf
+        return buf
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state["_scratch"]  # per thread, per process
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._scratch = threading.local()
 
     def _source_fps(self, sample: Sample) -> float:
         fps = sample.info.fps

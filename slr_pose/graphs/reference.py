@@ -24,22 +24,24 @@ from slr_pose.graphs.kernels import (
 )
 
 
-def _valid(xyz: np.ndarray, missing: np.ndarray, v: np.ndarray, g: np.ndarray) -> np.ndarray:
+def _valid(xyz, missing, confidence, min_conf, v, g) -> np.ndarray:
     """``(T, len(v))`` bool: point ``v[k]`` (mask column ``g[k]``) is valid in frame t."""
     v, g = np.atleast_1d(v), np.atleast_1d(g)
     ok = (np.abs(xyz[:, np.maximum(v, 0)]) <= LIMIT).all(-1)
+    ok &= confidence[:, np.maximum(v, 0)] >= min_conf
     ok &= np.where(g >= 0, ~missing[:, np.maximum(g, 0)], True)
     return ok & (v >= 0)
 
 
-def clip_frame(xyz, missing, ref, ref_group, aspect, motion, motion_group, fps, idle_speed, trim):
+def clip_frame(xyz, missing, confidence, min_conf, ref, ref_group, aspect, motion, motion_group, fps, idle_speed, trim):
     """Twin of :func:`slr_pose.graphs.kernels.clip_frame`."""
     t_len = len(xyz)
     p = xyz.astype(np.float64)
     p[..., 0] *= aspect
     cx, cy, scale, method = 0.5 * aspect, 0.5, 1.0, BODY_IMAGE
     ls, rs = ref[0], ref[1]
-    both = _valid(xyz, missing, ref[:2], ref_group[:2]).all(-1)
+    valid = lambda v, g: _valid(xyz, missing, confidence, min_conf, v, g)  # noqa: E731
+    both = valid(ref[:2], ref_group[:2]).all(-1)
     if both.any():
         a, b = p[both, ls, :2], p[both, rs, :2]
         w = np.median(np.sqrt(((a - b) ** 2).sum(-1)))
@@ -50,7 +52,7 @@ def clip_frame(xyz, missing, ref, ref_group, aspect, motion, motion_group, fps, 
         wrists, palms = [], []
         for h in range(2):
             wi, mi = ref[2 + 2 * h], ref[3 + 2 * h]
-            sel = _valid(xyz, missing, ref[2 + 2 * h : 4 + 2 * h], ref_group[2 + 2 * h : 4 + 2 * h]).all(-1)
+            sel = valid(ref[2 + 2 * h : 4 + 2 * h], ref_group[2 + 2 * h : 4 + 2 * h]).all(-1)
             d = p[sel, mi] - p[sel, wi]
             d[:, 2] *= aspect
             wrists.append(p[sel, wi, :2])
@@ -63,7 +65,7 @@ def clip_frame(xyz, missing, ref, ref_group, aspect, motion, motion_group, fps, 
                 cx, cy, scale, method = np.median(wr[:, 0]), np.median(wr[:, 1]), s, BODY_HANDS
     first, last = 0, t_len - 1
     if trim and len(motion):
-        ok = _valid(xyz, missing, motion, motion_group)  # (T, M)
+        ok = valid(motion, motion_group)  # (T, M)
         present = ok.any(-1)
         speed = np.zeros(t_len)
         if t_len > 1:
@@ -81,13 +83,13 @@ def clip_frame(xyz, missing, ref, ref_group, aspect, motion, motion_group, fps, 
 
 
 def normalise(
-    xyz, missing, idx, gidx, affine, max_gap, first, step, n_pos, out_len, drop, parents, streams, dims, hand_of, hand_wrist,
-    hand_palm,
+    xyz, missing, confidence, min_conf, idx, gidx, affine, max_gap, first, step, n_pos, out_len, drop, parents, streams, dims,
+    hand_of, hand_wrist, hand_palm, work=None,
 ):
-    """Twin of :func:`slr_pose.graphs.kernels.normalise`."""
+    """Twin of :func:`slr_pose.graphs.kernels.normalise` (``work`` is not needed)."""
     t_len, v_len = len(xyz), len(idx)
     sub = xyz[:, idx].astype(np.float64)
-    ok = _valid(xyz, missing, idx, gidx)
+    ok = _valid(xyz, missing, confidence, min_conf, idx, gidx)
     pts = sum(sub[..., c, None] * affine[:, c] for c in range(3)) + affine[:, 3]
     pts[~ok] = 0.0
     # short gaps

@@ -57,7 +57,9 @@ def read_msl(npz: Path) -> list[Sample]:
         for sl in (slice(0, 33), slice(33, 54), slice(54, 75)):
             gone = np.nan_to_num(xyz[:, sl], nan=0.0).__eq__(0).all(axis=(1, 2))
             xyz[gone, sl] = np.nan
-        out.append(_sample(f"msl_{i:03d}_{label}", xyz, NO_FACE, 30.0, 1280, 720, label=str(label)))
+        sample = _sample(f"msl_{i:03d}_{label}", xyz, NO_FACE, 30.0, 1280, 720, label=str(label))
+        sample.confidence[:, :25] = np.where(np.isfinite(xyz[:, :25]).all(-1), k[:, 3:100:4], 0.0)  # pose visibility
+        out.append(sample)
     return out
 
 

@@ -13,7 +13,7 @@ from tests.graphs.real_sequences import FULL, NO_FACE
 ALL_STREAMS = ("joint", "bone", "joint_motion", "bone_motion")
 CONFIGS = {
     "default": {},
-    "continuous-25fps": {"length": None, "fps": 25.0, "idle_speed": 0.5},
+    "continuous-25fps": {"length": None, "fps": 25.0, "idle_speed": 0.5, "min_confidence": 0.95},
     "resample-2d": {"length": 32, "fit": "resample", "dims": 2, "max_gap": 3},
     "augmented": {"augment": Augment(mirror=0.5, depth_rotation=10, landmark_dropout=0.2, hand_dropout=0.5)},
     "hands": {"subset": "hands", "max_gap": 0},
@@ -54,7 +54,7 @@ def test_clip_frame_twin_on_partial_bodies(msl_samples):
         xyz[::3, 11] = np.nan
         xyz[1::4, 33:54] = np.inf
         for x in (xyz, np.where(np.arange(75)[None, :, None] < 33, np.nan, xyz).astype(np.float32)):
-            args = (x, s.missing, r.ref, r.ref_group, 16 / 9, r.motion, r.motion_group, 30.0, 0.3, True)
+            args = (x, s.missing, s.confidence, 0.9, r.ref, r.ref_group, 16 / 9, r.motion, r.motion_group, 30.0, 0.3, True)
             got, want = kernels.clip_frame(*args), reference.clip_frame(*args)
             np.testing.assert_allclose(got[:3], want[:3], rtol=1e-12)
             assert got[3:] == want[3:]

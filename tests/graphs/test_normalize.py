@@ -119,3 +119,17 @@ def test_z_is_scaled_but_not_shifted(msl_samples):
     stored = NO_FACE.names.index("right_hand/INDEX_FINGER_TIP")
     ok = out.landmark_mask[:, j]
     np.testing.assert_allclose(out.x[2, ok, j], s.xyz[ok, stored, 2] * (16 / 9) / scale, rtol=1e-5)
+
+
+def test_low_confidence_points_are_missing(msl_samples):
+    # MediaPipe's visibility of the hips in these clips has a median near 0.95
+    pre = Preprocessor(NO_FACE, min_confidence=0.95, **JOINT)
+    hips = [_node(pre, n) for n in ("pose/LEFT_HIP", "pose/RIGHT_HIP")]
+    stored = [NO_FACE.names.index(n) for n in ("pose/LEFT_HIP", "pose/RIGHT_HIP")]
+    dropped = 0
+    for s in msl_samples:
+        out = pre(s)
+        found = np.isfinite(s.xyz[:, stored]).all(-1) & ~s.missing[:, :1]
+        np.testing.assert_array_equal(out.landmark_mask[:, hips], found & (s.confidence[:, stored] >= 0.95))
+        dropped += (found & (s.confidence[:, stored] < 0.95)).sum()
+    assert dropped > 100
