@@ -1,0 +1,174 @@
+"""Export a recognizer to ONE ONNX graph that takes a language id, checked in onnxruntime.
+
+Inputs of the graph: ``x`` ``(N, C, T, V)`` float32, ``language`` ``(N,)``
+int64 and ``frame_mask`` ``(N, T)`` bool. Outputs: ``logits`` ``(N, C_max)``
+(and ``boundary`` ``(N, 2)`` with a boundary head) for a
+:class:`~slr_pose.models.recognizer.Recognizer`; ``log_probs`` ``(N, T'', 1 +
+K_max)`` and ``out_lengths`` ``(N,)`` for a
+:class:`~slr_pose.models.ctc.CTCRecognizer`. With ``dynamic=True`` (the
+default) batch and time are dynamic axes, except the time of a CTC model with
+a BiLSTM: torch's exporter writes the ONNX LSTM with the traced length, so
+that graph takes clips of exactly ``num_frames`` frames (pad shorter ones and
+mark them in ``frame_mask``).
+
+Needs ``onnx``, ``onnxruntime`` and ``onnxscript`` (torch's exporter):
+``pip install "slr-pose[onnx]"``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import importlib
+import io
+import logging
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from slr_pose.errors import SlrPoseError
+from slr_pose.models.ctc import CTCRecognizer
+from slr_pose.models.recognizer import Recognizer
+
+INSTALL_HINT = 'ONNX export needs onnx, onnxruntime and onnxscript: pip install "slr-pose[onnx]"'
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    """What was written and how closely onnxruntime matched torch.
+
+    Attributes:
+        path: the ``.onnx`` file.
+        inputs, outputs: names of the graph's inputs and outputs.
+        dynamic_axes: ``{input name: names of its dynamic axes}``.
+        max_abs_diff: largest |onnxruntime - torch| over the outputs on the check batch.
+    """
+
+    path: Path
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    dynamic_axes: dict[str, tuple[str, ...]]
+    max_abs_diff: float
+
+
+def _require(module: str):
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise SlrPoseError(INSTALL_HINT) from None
+
+
+class _Graph(nn.Module):
+    """Plain-tensor outputs for the exporter."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor, language: torch.Tensor, frame_mask: torch.Tensor):
+        out = self.model(x, language, frame_mask)
+        if isinstance(self.model, CTCRecognizer):
+            return out.log_probs, out.out_lengths
+        return out.logits if out.boundary is None else (out.logits, out.boundary)
+
+
+def _output_names(model: nn.Module) -> tuple[str, ...]:
+    if isinstance(model, CTCRecognizer):
+        return ("log_probs", "out_lengths")
+    if isinstance(model, Recognizer):
+        return ("logits",) if model.boundary_head is None else ("logits", "boundary")
+    raise SlrPoseError(f"can only export a Recognizer or CTCRecognizer, not {type(model).__name__}")
+
+
+def example_inputs(model: nn.Module, batch_size: int, num_frames: int, seed: int = 0,
+                   lengths: list[int] | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Random ``x``, cycling language ids and a frame mask (real frames first) that fit ``model``."""
+    enc = model.encoder
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(batch_size, enc.in_channels, num_frames, enc.num_nodes, generator=g)
+    language = torch.arange(batch_size) % len(model.languages)
+    if lengths is None:
+        lengths = [num_frames] * batch_size
+    mask = torch.arange(num_frames)[None] < torch.tensor(lengths)[:, None]
+    return x, language, mask
+
+
+@contextlib.contextmanager
+def _quiet_exporter():
+    """Keep the exporter's progress lines and optional-operator warnings off the user's console."""
+    logger = logging.getLogger("torch.onnx._internal.exporter._registration")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # torch-internal deprecations
+            warnings.filterwarnings("ignore", message="The tensor attributes .* were assigned during export")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def export_onnx(model: nn.Module, path: str | Path, num_frames: int = 64, batch_size: int = 2,
+                dynamic: bool = True, opset: int = 18, verify: bool = True, atol: float = 1e-4) -> ExportReport:
+    """Write ``model`` as one ONNX graph and check it in onnxruntime against torch.
+
+    Args:
+        model: a :class:`Recognizer` or :class:`CTCRecognizer` (exported in eval mode; not modified).
+        path: output ``.onnx`` file.
+        num_frames: T of the example used for tracing.
+        batch_size: N of that example.
+        dynamic: make batch and (where the model allows) time dynamic axes.
+        opset: ONNX opset.
+        verify: run the graph in onnxruntime on a padded batch of another size
+            (when dynamic) and compare with torch.
+        atol: largest absolute difference accepted by the check.
+
+    Raises:
+        SlrPoseError: missing packages, an unsupported model, or a check that fails.
+    """
+    outputs = _output_names(model)
+    for module in ("onnx", "onnxscript", "onnxruntime"):
+        _require(module)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    graph = _Graph(copy.deepcopy(model)).eval()
+    args = example_inputs(model, batch_size, num_frames)
+    dynamic_shapes, axes = None, {}
+    if dynamic:
+        time_dynamic = not (isinstance(model, CTCRecognizer) and model.sequence_model == "bilstm")
+        batch, time = torch.export.Dim.DYNAMIC, torch.export.Dim.DYNAMIC
+        dynamic_shapes = ({0: batch, 2: time}, {0: batch}, {0: batch, 1: time}) if time_dynamic else (
+            {0: batch}, {0: batch}, {0: batch})
+        axes = {"x": ("batch", "time"), "language": ("batch",), "frame_mask": ("batch", "time")}
+        if not time_dynamic:
+            axes = {"x": ("batch",), "language": ("batch",), "frame_mask": ("batch",)}
+    with torch.no_grad(), _quiet_exporter():
+        program = torch.onnx.export(graph, args, dynamo=True, input_names=["x", "language", "frame_mask"],
+                                    output_names=list(outputs), dynamic_shapes=dynamic_shapes,
+                                    opset_version=opset, verbose=False)
+    program.save(str(path))
+    diff = float("nan")
+    if verify:
+        check_n = batch_size + 1 if dynamic else batch_size
+        check_t = num_frames + 7 if "time" in axes.get("x", ()) else num_frames
+        lengths = [max(1, check_t - 5 * i) for i in range(check_n)]
+        diff = compare_with_torch(graph, path, example_inputs(model, check_n, check_t, seed=1, lengths=lengths))
+        if not diff <= atol:
+            raise SlrPoseError(f"onnxruntime differs from torch by {diff:.3g} (> {atol}) for {path}")
+    return ExportReport(path, ("x", "language", "frame_mask"), outputs, axes, diff)
+
+
+def compare_with_torch(graph: nn.Module, path: Path, inputs: tuple[torch.Tensor, ...]) -> float:
+    """Largest absolute difference between onnxruntime on ``path`` and ``graph`` in torch."""
+    ort = _require("onnxruntime")
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    feed = dict(zip(("x", "language", "frame_mask"), (t.numpy() for t in inputs)))
+    got = session.run(None, feed)
+    with torch.no_grad():
+        want = graph(*inputs)
+    want = want if isinstance(want, tuple) else (want,)
+    return max(float(np.max(np.abs(g.astype(np.float64) - w.numpy().astype(np.float64)))) for g, w in zip(got, want))

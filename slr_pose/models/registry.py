@@ -1,0 +1,83 @@
+"""A small model registry in the style of timm: variants are registered functions.
+
+Each variant is a function that fixes an encoder's hyper-parameters and takes
+the data's shape as plain arguments::
+
+    @register_model
+    def stgcn(in_channels, num_nodes, adjacency=None, edge_index=None, **kwargs):
+        return STGCN(in_channels, num_nodes, adjacency, base_channels=64, **kwargs)
+
+    encoder = create_model("stgcn", in_channels=3, num_nodes=57, adjacency=A)
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from typing import Callable, TypeVar
+
+from slr_pose.errors import SlrPoseError
+
+#: The encoder used when none is named: small, fast on one CPU thread, good on small data.
+DEFAULT_MODEL = "pose_transformer_small"
+
+_MODELS: dict[str, Callable] = {}
+F = TypeVar("F", bound=Callable)
+
+
+def register_model(fn: F) -> F:
+    """Register ``fn`` under its own name; it builds an encoder from the data's shape."""
+    name = fn.__name__
+    if name in _MODELS:
+        raise ValueError(f"model {name!r} is registered twice")
+    _MODELS[name] = fn
+    return fn
+
+
+def list_models() -> list[str]:
+    """Names of the registered encoders, sorted."""
+    _import_variants()
+    return sorted(_MODELS)
+
+
+def create_model(name: str, **kwargs):
+    """Build the encoder registered as ``name``.
+
+    Args:
+        name: a name from :func:`list_models`.
+        **kwargs: ``in_channels``, ``num_nodes``, ``adjacency`` ``(K, V, V)``,
+            ``edge_index`` ``(2, E)`` and any size argument the variant accepts.
+
+    Raises:
+        SlrPoseError: for an unknown name (listing the known ones) or a
+            size argument the variant does not accept.
+    """
+    _import_variants()
+    if name not in _MODELS:
+        raise SlrPoseError(f"unknown model {name!r}; choose one of {', '.join(sorted(_MODELS))}")
+    fn = _MODELS[name]
+    accepted = _accepted_arguments(fn)
+    unknown = sorted(set(kwargs) - accepted)
+    if unknown:
+        raise SlrPoseError(f"model {name!r} has no argument {unknown[0]!r}; it takes {', '.join(sorted(accepted))}")
+    try:
+        inspect.signature(fn).bind(**kwargs)
+    except TypeError as e:
+        raise SlrPoseError(f"model {name!r}: {e}") from None
+    return fn(**kwargs)
+
+
+def _accepted_arguments(fn: Callable) -> set[str]:
+    """The variant's own arguments, plus its model class's when it passes ``**kwargs`` on."""
+    params = inspect.signature(fn).parameters
+    names = {n for n, p in params.items() if p.kind is not inspect.Parameter.VAR_KEYWORD}
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        cls = typing.get_type_hints(fn).get("return")
+        if cls is not None:
+            names |= set(inspect.signature(cls.__init__).parameters) - {"self"}
+    return names
+
+
+def _import_variants() -> None:
+    # Importing the model modules runs their @register_model decorators.
+    from slr_pose.models import conv_transformer, ctrgcn, pose_transformer, pyg_gcn, stgcn  # noqa: F401
