@@ -291,6 +291,13 @@ def _resample(pts, ok, positions, out_len, drop, q):
         i0 = int(math.floor(p))
         i1 = min(i0 + 1, t_len - 1)
         w = p - i0
+        if w == 0.0:  # a stored frame (no resampling): a plain copy
+            for j in range(v_len):
+                good = ok[i0, j] and not (dropping and drop[k, j])
+                qok[k, j] = good
+                for c in range(3):
+                    q[c, k, j] = pts[c, i0, j] if good else 0.0
+            continue
         for j in range(v_len):
             for c in range(3):
                 q[c, k, j] = 0.0

@@ -11,11 +11,15 @@ Example::
 
 Per sample, in order:
 
+0. validity: a landmark counts as found when its group is not marked missing,
+   its coordinates are finite and inside +-1e4 image sizes, and its
+   confidence is at least ``min_confidence``;
 1. body frame (:mod:`slr_pose.graphs.normalize`): isotropic coordinates,
    centred on the shoulder midpoint, in shoulder widths;
 2. idle trimming: leading and trailing frames without a hand in view (and,
-   with ``idle_speed``, without motion) are dropped; a clip with no active
-   frame at all is kept whole;
+   with ``idle_speed``, without motion; e.g. 0.15 shoulder widths per second:
+   5-10% of the frames of signing in the MSL-150 and Kaggle clips are slower)
+   are dropped; a clip with no active frame at all is kept whole;
 3. mirroring (``mirror`` or augmentation): left and right swap;
 4. gap filling: a landmark missing for at most ``max_gap`` frames between two
    detections is interpolated linearly; longer gaps, and gaps at the start or
@@ -161,7 +165,7 @@ def _build(cls, values: Mapping[str, Any], what: str):
     return cls(**values)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Processed:
     """Model input of one sample.
 
