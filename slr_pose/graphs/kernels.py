@@ -93,7 +93,6 @@ def clip_frame(xyz, missing, confidence, min_conf, ref, ref_group, aspect, motio
     t_len = xyz.shape[0]
     cx, cy, scale, method = 0.5 * aspect, 0.5, 1.0, BODY_IMAGE
     okr = _validity(xyz, missing, confidence, min_conf, ref, ref_group)
-    okm = _validity(xyz, missing, confidence, min_conf, motion, motion_group)
     # shoulders
     mx = np.empty(t_len)
     my = np.empty(t_len)
@@ -135,6 +134,7 @@ def clip_frame(xyz, missing, confidence, min_conf, ref, ref_group, aspect, motio
                 cx, cy, scale, method = np.median(wx[:n]), np.median(wy[:n]), p, BODY_HANDS
     first, last = 0, t_len - 1
     if trim and motion.shape[0] > 0:
+        okm = _validity(xyz, missing, confidence, min_conf, motion, motion_group)
         present = np.zeros(t_len, np.bool_)
         speed = np.zeros(t_len)
         for t in range(t_len):
@@ -143,7 +143,7 @@ def clip_frame(xyz, missing, confidence, min_conf, ref, ref_group, aspect, motio
                 v = motion[k]
                 if okm[t, k]:
                     present[t] = True
-                    if t > 0 and okm[t - 1, k]:
+                    if idle_speed > 0 and t > 0 and okm[t - 1, k]:
                         dx = np.float64(xyz[t, v, 0]) * aspect - np.float64(xyz[t - 1, v, 0]) * aspect
                         dy = np.float64(xyz[t, v, 1]) - np.float64(xyz[t - 1, v, 1])
                         total += math.sqrt(dx * dx + dy * dy)

@@ -172,3 +172,20 @@ def test_contour_and_full_face_stores_give_the_same_face_subset(kaggle_samples):
     a = Preprocessor(FULL, subset="upper_body_hands_face")(s)
     b = Preprocessor(contour, subset="upper_body_hands_face")(small)
     np.testing.assert_array_equal(a.x, b.x)
+
+
+def test_samples_read_back_from_a_pose_store(tmp_path, msl_samples):
+    from slr_pose.keypoints.store import PoseStore, StoreWriter
+
+    path = tmp_path / "msl.h5"
+    provenance = {"extractor": {"backend": "msl150-npz", "version": "1", "settings": {}}}
+    with StoreWriter(path, NO_FACE, provenance) as writer:
+        for s in msl_samples[:4]:
+            writer.add(s)
+    store = PoseStore(path)
+    pre = Preprocessor(store.layout, streams=("joint", "bone", "joint_motion"), augment=Augment())
+    for i, s in enumerate(msl_samples[:4]):
+        stored = store.read(store.index_of(s.info.id))
+        a, b = pre(stored, rng=np.random.default_rng(i)), pre(s, rng=np.random.default_rng(i))
+        np.testing.assert_array_equal(a.x, b.x)
+        np.testing.assert_array_equal(a.source_index, b.source_index)
