@@ -26,6 +26,7 @@ import csv
 import multiprocessing
 import os
 import queue as queue_mod
+import threading
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -329,9 +330,10 @@ def run_extraction(
             else:
                 fail(InputProblem(item.id, str(item.path), reason))
         commits = CommitSchedule(writer, commit_min_frames)
-        total = sum(_expected_frames(i, options) for i in todo)
         disable = None if progress is None else not progress  # None: tqdm shows it on a terminal only
-        bar = stack.enter_context(tqdm(total=total, unit="frame", disable=disable, dynamic_ncols=True, smoothing=0.1))
+        bar = stack.enter_context(tqdm(unit="frame", disable=disable, dynamic_ncols=True, smoothing=0.1))
+        if not bar.disable:
+            _count_frames_in_background(todo, options, bar)
         results = _serial(backend, todo, options, bar.update) if backend else _parallel(todo, options, workers, bar.update)
         for item, result, seconds in results:
             summary.inference_seconds += seconds
@@ -378,6 +380,22 @@ class CommitSchedule:
         if self.journaled >= max(self.min_frames, self.stored):
             self.writer.commit()
             self.stored, self.journaled = self.stored + self.journaled, 0
+
+
+def _count_frames_in_background(todo: list[VideoInput], options: ExtractOptions, bar) -> None:
+    """Give the progress bar its total (for the ETA) once every header has been read.
+
+    Opening every video takes a few ms each: for a large dataset, minutes the
+    extraction need not wait for, so a thread does it while frames flow.
+    """
+
+    def count() -> None:
+        total = sum(_expected_frames(i, options) for i in todo)
+        with bar.get_lock():
+            bar.total = total
+        bar.refresh()
+
+    threading.Thread(target=count, name="frame-count", daemon=True).start()
 
 
 def _expected_frames(item: VideoInput, options: ExtractOptions) -> int:

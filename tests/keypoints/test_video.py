@@ -90,3 +90,24 @@ def test_bad_arguments():
         VideoFrames(ASL_VIDEO, fps=0)
     with pytest.raises(VideoError, match="max side 8 is too small"):
         VideoFrames(ASL_VIDEO, max_side=8)
+
+
+def test_prefetching_gives_the_same_frames_and_stops_early():
+    import threading
+
+    plain = list(VideoFrames(ASL_VIDEO, fps=10, max_side=160))
+    ahead = list(VideoFrames(ASL_VIDEO, fps=10, max_side=160, prefetch=True))
+    assert [f.index for f in ahead] == [f.index for f in plain]
+    for a, b in zip(ahead, plain):
+        np.testing.assert_array_equal(a.image, b.image)
+    frames = iter(VideoFrames(MSL_VIDEOS[0], prefetch=True))
+    next(frames)
+    frames.close()  # leaving early joins the decoding thread
+    assert not any(t.name == "video-prefetch" for t in threading.enumerate())
+
+
+def test_prefetching_reports_a_truncated_video(tmp_path):
+    data = ASL_VIDEO.read_bytes()
+    (tmp_path / "cut.mp4").write_bytes(data[: len(data) // 2])
+    with pytest.raises(VideoError, match="truncated"):
+        list(VideoFrames(tmp_path / "cut.mp4", prefetch=True))
