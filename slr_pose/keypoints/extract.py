@@ -463,38 +463,48 @@ def _work(item: VideoInput, options: ExtractOptions) -> tuple[Sample | str, floa
 def _parallel(todo: list[VideoInput], options: ExtractOptions, workers: int, advance) -> Iterator[tuple]:
     """Yield ``(item, Sample | reason, MediaPipe seconds)`` as worker processes finish them.
 
-    A worker that dies (a crash inside MediaPipe) breaks the pool; the videos
-    in flight are tried once more in a fresh pool, then reported.
+    A worker that dies (a crash inside MediaPipe) breaks the pool and every
+    video in flight with it. Those become suspects: each runs again alone in a
+    fresh pool, so only the video that crashes on its own is reported.
     """
     ctx = multiprocessing.get_context("spawn")
     progress = ctx.Queue()
-    pending = deque((item, 0) for item in todo)
-    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(options, progress))
+
+    def new_pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(options, progress))
+
+    pending = deque((item, False) for item in todo)  # (item, suspect)
+    pool = new_pool()
     inflight: dict = {}
     try:
         while pending or inflight:
             while pending and len(inflight) < 2 * workers:
-                item, tries = pending.popleft()
-                inflight[pool.submit(_work, item, options)] = (item, tries)
+                item, suspect = pending[0]
+                if suspect and inflight:
+                    break  # a suspect runs alone
+                pending.popleft()
+                inflight[pool.submit(_work, item, options)] = (item, suspect)
+                if suspect:
+                    break
             done, _ = wait(list(inflight), timeout=0.2, return_when=FIRST_COMPLETED)
             _drain(progress, advance)
-            broken = False
+            suspects, broken = [], False
             for fut in done:
-                item, tries = inflight.pop(fut)
+                item, suspect = inflight.pop(fut)
                 try:
                     yield (item, *fut.result())
                 except BrokenProcessPool:
                     broken = True
-                    if tries:
+                    if suspect:
                         yield item, "the extraction process died on this video (a crash inside MediaPipe)", 0.0
                     else:
-                        pending.appendleft((item, 1))
+                        suspects.append(item)
             if broken:
-                for fut, (item, tries) in list(inflight.items()):
-                    pending.appendleft((item, tries))
+                suspects += [item for item, _ in inflight.values()]
                 inflight.clear()
+                pending.extendleft((item, True) for item in reversed(suspects))
                 pool.shutdown(wait=True, cancel_futures=True)
-                pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(options, progress))
+                pool = new_pool()
         _drain(progress, advance)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
