@@ -23,13 +23,14 @@ def train(config: str, run_dir: str, overrides: tuple[str, ...], device: str | N
       torchrun --nproc_per_node 2 -m slr_pose train configs/msl150.yaml -o runs/ddp
     """
     from slr_pose.training.config import load_config
+    from slr_pose.training.runtime import Dist
     from slr_pose.training.trainer import train as run_training
 
     overrides = list(overrides) + ([f"train.device={device}"] if device else [])
     cfg = load_config(config, overrides)
     result = run_training(cfg, run_dir, progress=progress, log=click.echo)
-    if not result.history:
-        return
+    if not Dist.from_env().main or not result.history:
+        return  # under torchrun, rank 0 reports
     click.echo(f"best epoch {result.best_epoch}; run saved in {run_dir}")
     for name, metrics in (("val", result.val), ("test", result.test)):
         if metrics:

@@ -6,8 +6,8 @@ A config file mirrors the dataclasses below, section by section::
     data:
       stores:
         - {path: poses.h5, language: mfs}
-      subset: upper_body_hands
-      length: 64
+      preprocess: {subset: upper_body_hands, length: 64, streams: [joint, bone]}
+    augment: {rotation: 15, hand_dropout: 0.1}
     model:
       name: sl_gcn_small
     train:
@@ -68,33 +68,21 @@ class SplitConfig:
 
 @dataclass(frozen=True)
 class DataConfig:
+    """Which samples, how they are split, and how they become model input.
+
+    ``preprocess`` holds the options of
+    :class:`slr_pose.graphs.pipeline.PreprocessConfig` (subset, length, fps,
+    streams, max_gap, trim_idle, mirror, ...); missing keys take its defaults.
+    """
+
     stores: tuple[StoreSource, ...] = ()
-    subset: str = "upper_body_hands"
-    length: int = 64
-    fps: Optional[float] = None
-    streams: tuple[str, ...] = ("joint",)
-    max_gap: int = 8
-    trim_idle: bool = True
-    hand_frame: bool = False
+    preprocess: Mapping[str, Any] = field(default_factory=dict)
     split: SplitConfig = SplitConfig()
     groups: str = ""  # VSSign grouping table (CSV gloss,group); empty: ungrouped labels
     shots: int = 0  # k-shot: keep k training samples per class (0: all)
     shots_seed: int = 0
-    workers: int = 0
-
-
-@dataclass(frozen=True)
-class AugmentConfig:
-    enabled: bool = True
-    rotation: float = 15.0  # degrees
-    scale: float = 0.15
-    shear: float = 0.1
-    translation: float = 0.05
-    speed: float = 0.2
-    crop: float = 0.1
-    landmark_dropout: float = 0.05
-    hand_dropout: float = 0.1
-    mirror: float = 0.0
+    workers: int = 0  # DataLoader worker processes
+    target: str = "glosses"  # continuous signing: train on "glosses" or on "transcript" words
 
 
 @dataclass(frozen=True)
@@ -123,6 +111,7 @@ class TrainConfig:
     mixup: float = 0.0
     cutmix: float = 0.0
     boundary_weight: float = 2.5
+    augment: bool = True  # apply the top-level ``augment`` options to training samples
     seed: int = 0
     device: str = "auto"
     amp: bool = True  # only ever used on CUDA
@@ -133,7 +122,8 @@ class TrainConfig:
 class Config:
     task: str = "islr"
     data: DataConfig = DataConfig()
-    augment: AugmentConfig = AugmentConfig()
+    #: options of :class:`slr_pose.graphs.augment.Augment` (rotation, scale, ...)
+    augment: Mapping[str, Any] = field(default_factory=dict)
     model: ModelConfig = ModelConfig()
     train: TrainConfig = TrainConfig()
 
@@ -143,7 +133,7 @@ class Config:
 
 TASKS = ("islr", "cslr")
 SPLIT_MODES = ("column", "signer", "random")
-STREAMS = ("joint", "bone", "joint_motion", "bone_motion")
+TARGETS = ("glosses", "transcript")
 
 
 def _plain(v: Any) -> Any:
@@ -230,13 +220,27 @@ def _validate(obj: Any, prefix: str) -> None:
             if not 0 <= getattr(obj, k) < 1:
                 raise bad(k, getattr(obj, k), "must be in [0, 1)")
     if isinstance(obj, DataConfig):
-        for s in obj.streams:
-            if s not in STREAMS:
-                raise bad("streams", s, f"must be among {', '.join(STREAMS)}")
-        if not obj.streams:
-            raise bad("streams", obj.streams, "needs at least one stream")
-        if obj.length < 0 or obj.max_gap < 0 or obj.shots < 0 or obj.workers < 0:
-            raise bad("length/max_gap/shots/workers", None, "must not be negative")
+        from slr_pose.graphs.pipeline import PreprocessConfig
+
+        if "augment" in obj.preprocess:
+            raise bad("preprocess.augment", obj.preprocess["augment"], "set augmentation in the top-level augment section")
+        try:
+            PreprocessConfig.from_dict(obj.preprocess)
+        except SlrPoseError as e:
+            raise ConfigError(f"{prefix}.preprocess: {e}") from None
+        if obj.shots < 0 or obj.workers < 0:
+            raise bad("shots/workers", (obj.shots, obj.workers), "must not be negative")
+        if obj.target not in TARGETS:
+            raise bad("target", obj.target, f"must be one of {', '.join(TARGETS)}")
+    if isinstance(obj, Config):
+        from slr_pose.graphs.augment import Augment
+
+        try:
+            Augment(**obj.augment)
+        except TypeError as e:
+            raise ConfigError(f"augment: {e}".replace("Augment.__init__() got an ", "")) from None
+        except SlrPoseError as e:
+            raise ConfigError(str(e)) from None
     if isinstance(obj, TrainConfig):
         for k in ("epochs", "batch_size"):
             if getattr(obj, k) < 1:

@@ -25,7 +25,7 @@ import torch
 
 from slr_pose.errors import SlrPoseError
 from slr_pose.keypoints.store import PoseStore
-from slr_pose.training.config import AugmentConfig, DataConfig
+from slr_pose.training.config import Config, DataConfig
 from slr_pose.training.labels import Grouping, LabelSpace
 from slr_pose.training.splits import assign_splits, k_shot
 
@@ -116,37 +116,34 @@ def load_samples(config: DataConfig, task: str = "islr", stores: list[PoseStore]
     return samples
 
 
-def build_preprocessors(config: DataConfig, augment: AugmentConfig, stores: list[PoseStore]) -> list:
-    """One graphs pipeline per store (stores may differ in layout; the subset is shared)."""
-    from slr_pose.graphs.pipeline import Augment, Preprocessor
+def preprocess_config(config: Config, *, train: bool):
+    """The graphs pipeline options of a config; augmentation only for training."""
+    from slr_pose.graphs.pipeline import Augment, PreprocessConfig
 
-    aug = None
-    if augment.enabled:
-        aug = Augment(
-            rotation=augment.rotation,
-            scale=augment.scale,
-            shear=augment.shear,
-            translation=augment.translation,
-            speed=augment.speed,
-            crop=augment.crop,
-            landmark_dropout=augment.landmark_dropout,
-            hand_dropout=augment.hand_dropout,
-            mirror=augment.mirror,
-        )
-    return [
-        Preprocessor(
-            layout=s.layout,
-            subset=config.subset,
-            length=config.length or None,
-            fps=config.fps,
-            streams=tuple(config.streams),
-            max_gap=config.max_gap,
-            trim_idle=config.trim_idle,
-            hand_frame=config.hand_frame,
-            augment=aug,
-        )
-        for s in stores
-    ]
+    augment = Augment(**config.augment) if train and config.train.augment else None
+    return PreprocessConfig.from_dict({**config.data.preprocess, "augment": augment})
+
+
+def build_preprocessors(pre_config, stores: list[PoseStore]) -> list:
+    """One graphs pipeline per store: stores may differ in layout; the subset is shared."""
+    from slr_pose.graphs.pipeline import Preprocessor
+
+    return [Preprocessor(s.layout, pre_config) for s in stores]
+
+
+def coverage_warnings(stores: list[PoseStore], preprocessors: list) -> list[str]:
+    """Lines naming landmark groups a subset uses that a store never detected."""
+    lines = []
+    for store, pre in zip(stores, preprocessors):
+        used = {name.split("/", 1)[0] for name in pre.layout.names}
+        missing = store.missing_mask()
+        for j, group in enumerate(store.layout.groups):
+            if group in used and len(missing) and missing[:, j].all():
+                lines.append(
+                    f"warning: {group.replace('_', ' ')} landmarks are missing in every frame of {store.path}; "
+                    f"subset {pre.config.subset!r} sees zeros there"
+                )
+    return lines
 
 
 def relative_boundary(source_index: np.ndarray, frame_mask: np.ndarray, start: int, end: int) -> np.ndarray:

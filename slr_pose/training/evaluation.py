@@ -12,7 +12,7 @@ import torch
 
 from slr_pose.errors import SlrPoseError
 from slr_pose.training.config import SplitConfig, StoreSource
-from slr_pose.training.data import PoseDataset, build_preprocessors, collate, load_samples
+from slr_pose.training.data import PoseDataset, collate, load_samples
 from slr_pose.training.labels import Grouping, LabelSpace
 from slr_pose.training.metrics import Evaluation, evaluate_scores
 from slr_pose.training.modeling import LoadedRun, load_run
@@ -31,8 +31,7 @@ def run_samples(run: LoadedRun, store: str | Path, *, split: str = "all", langua
     indices = np.arange(len(samples)) if split == "all" else samples.where(split)
     if len(indices) == 0:
         raise SlrPoseError(f"store {store} has no samples in split {split!r}")
-    pre = build_preprocessors(data, dataclasses.replace(run.config.augment, enabled=False), samples.stores)
-    return samples, indices, pre, data
+    return samples, indices, [run.preprocessor(s.layout) for s in samples.stores], data
 
 
 def _scores(run: LoadedRun, dataset, batch_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

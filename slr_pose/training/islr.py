@@ -7,7 +7,14 @@ import torch
 
 from slr_pose.errors import SlrPoseError
 from slr_pose.training.config import Config
-from slr_pose.training.data import PoseDataset, SampleSet, build_preprocessors, load_samples
+from slr_pose.training.data import (
+    PoseDataset,
+    SampleSet,
+    build_preprocessors,
+    coverage_warnings,
+    load_samples,
+    preprocess_config,
+)
 from slr_pose.training.labels import Grouping, LabelSpace
 from slr_pose.training.metrics import evaluate_scores
 from slr_pose.training.modeling import build_recognizer, load_encoder_init
@@ -27,9 +34,11 @@ class ISLRTask:
             raise SlrPoseError("the training split is empty (check data.split and the stores' split column)")
         self.labels = LabelSpace.from_samples(zip(s.language[train], s.label[train]))
         self.grouping = Grouping.load(config.data.groups) if config.data.groups else None
-        self.preprocessors = build_preprocessors(config.data, config.augment, s.stores)
+        train_pre = build_preprocessors(preprocess_config(config, train=True), s.stores)
+        self.preprocessors = build_preprocessors(preprocess_config(config, train=False), s.stores)
+        self.warnings = coverage_warnings(s.stores, self.preprocessors)
         seed = config.train.seed
-        self.train_set = PoseDataset(s, train, self.preprocessors, self.labels, train=True, seed=seed)
+        self.train_set = PoseDataset(s, train, train_pre, self.labels, train=True, seed=seed)
         val, test = s.where("val"), s.where("test")
         self.val_set = PoseDataset(s, val, self.preprocessors, self.labels, train=False) if len(val) else None
         self.test_set = PoseDataset(s, test, self.preprocessors, self.labels, train=False) if len(test) else None
@@ -41,22 +50,14 @@ class ISLRTask:
             self.model.freeze_encoder(True)
 
     def loss(self, model: torch.nn.Module, batch: dict, step_seed: int) -> tuple[torch.Tensor, dict]:
-        from slr_pose.models.losses import boundary_loss, gated_cross_entropy, gated_soft_cross_entropy
-        from slr_pose.models.mixing import mix_within_language
+        from slr_pose.models.losses import boundary_loss, gated_cross_entropy
 
         train = self.config.train
         x, target, language = batch["x"], batch["target"], batch["language"]
-        soft = None
         if train.mixup > 0 or train.cutmix > 0:
-            g = torch.Generator().manual_seed(step_seed)
-            x, soft = mix_within_language(
-                x, target, language, self.labels.sizes, mixup_alpha=train.mixup, cutmix_alpha=train.cutmix, generator=g
-            )
+            x, target = self._mix(x, target, language, batch["frame_mask"], step_seed)
         out = model(x, language, batch["frame_mask"])
-        if soft is None:
-            cls = gated_cross_entropy(out.logits, target, language, label_smoothing=train.label_smoothing)
-        else:
-            cls = gated_soft_cross_entropy(out.logits, soft, language)
+        cls = gated_cross_entropy(out.logits, target, language, label_smoothing=train.label_smoothing)
         logs = {"cls_loss": cls.detach()}
         loss = cls
         if out.boundary is not None and batch["has_boundary"].any():
@@ -64,6 +65,17 @@ class ISLRTask:
             loss = loss + train.boundary_weight * reg
             logs["boundary_loss"] = reg.detach()
         return loss, logs
+
+    def _mix(self, x, target, language, frame_mask, step_seed: int):
+        """Mixup / temporal CutMix within each language's sub-batch (soft targets)."""
+        from slr_pose.models.mixing import mix_within_language
+
+        train = self.config.train
+        g = torch.Generator().manual_seed(step_seed)
+        return mix_within_language(
+            x, target, language, self.labels.sizes, mixup_alpha=train.mixup, cutmix_alpha=train.cutmix,
+            generator=g, frame_mask=frame_mask,
+        )
 
     @torch.no_grad()
     def scores(self, model: torch.nn.Module, loader) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -89,4 +101,5 @@ class ISLRTask:
             "labels": self.labels.to_json(),
             "num_channels": pre.num_channels,
             "landmarks": list(pre.layout.names),
+            "preprocess": pre.config.to_dict(),
         }

@@ -78,6 +78,12 @@ class LoadedRun:
     def task(self) -> str:
         return self.meta.get("task", "islr")
 
+    def preprocessor(self, layout):
+        """The run's (unaugmented) graphs pipeline for samples of a store ``layout``."""
+        from slr_pose.graphs.pipeline import PreprocessConfig, Preprocessor
+
+        return Preprocessor(layout, PreprocessConfig.from_dict(self.meta["preprocess"]))
+
 
 def load_run(run_dir: str | Path, *, which: str = "best") -> LoadedRun:
     """Rebuild the model of a run directory and load its ``best`` (or ``last``) weights."""
@@ -89,20 +95,12 @@ def load_run(run_dir: str | Path, *, which: str = "best") -> LoadedRun:
     if not meta:
         raise SlrPoseError(f"{run_dir} has a checkpoint without metadata; it was not written by slr-pose train")
     config = config_from_dict(meta["config"])
-    from slr_pose.graphs.pipeline import Preprocessor
     from slr_pose.keypoints.layout import Layout
 
-    pre = Preprocessor(
-        layout=Layout("trained", tuple(meta["landmarks"])),
-        subset=config.data.subset,
-        length=config.data.length or None,
-        fps=config.data.fps,
-        streams=tuple(config.data.streams),
-        max_gap=config.data.max_gap,
-        trim_idle=config.data.trim_idle,
-        hand_frame=config.data.hand_frame,
-    )
-    if meta.get("task", "islr") == "islr":
+    # The model's shape depends only on the subset's landmarks and the streams.
+    run = LoadedRun(torch.nn.Identity(), config, meta)
+    pre = run.preprocessor(Layout("trained", tuple(meta["landmarks"])))
+    if run.task == "islr":
         sizes = {lang: len(c) for lang, c in meta["labels"].items()}
         model = build_recognizer(config.model, sizes, pre)
     else:
@@ -112,4 +110,5 @@ def load_run(run_dir: str | Path, *, which: str = "best") -> LoadedRun:
         model = build_ctc_model(config.model, sizes, pre)
     model.load_state_dict(state["model"])
     model.eval()
-    return LoadedRun(model, config, meta)
+    run.model = model
+    return run

@@ -149,6 +149,9 @@ def train(
     barrier(dist)
 
     task = build_task(config, dist)
+    if dist.main:
+        for line in getattr(task, "warnings", []):
+            log(line)
     model = task.model.to(device)
     optimizer = make_optimizer(model, config.train.lr, config.train.weight_decay)
     steps_per_epoch = math.ceil(len(task.train_set) / (config.train.batch_size * dist.world))

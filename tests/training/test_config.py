@@ -6,16 +6,17 @@ from slr_pose.training.config import ConfigError, StoreSource, config_from_dict,
 def test_load_yaml_resolves_paths_and_overrides(tmp_path):
     (tmp_path / "c.yaml").write_text(
         "task: islr\n"
-        "data:\n  stores:\n    - {path: poses.h5, language: mfs}\n    - other.h5\n  streams: [joint, bone]\n"
+        "data:\n  stores:\n    - {path: poses.h5, language: mfs}\n    - other.h5\n"
+        "  preprocess: {streams: [joint, bone], subset: hands}\n"
         "train:\n  epochs: 3\n"
     )
-    cfg = load_config(tmp_path / "c.yaml", ["train.lr=0.01", "data.length=32", "model.kwargs={width: 48}"])
+    cfg = load_config(tmp_path / "c.yaml", ["train.lr=0.01", "data.preprocess.length=32", "model.kwargs={width: 48}"])
     assert cfg.data.stores == (
         StoreSource(str(tmp_path / "poses.h5"), "mfs"),
         StoreSource(str(tmp_path / "other.h5"), ""),
     )
-    assert cfg.data.streams == ("joint", "bone")
-    assert cfg.train.epochs == 3 and cfg.train.lr == 0.01 and cfg.data.length == 32
+    assert cfg.data.preprocess == {"streams": ["joint", "bone"], "subset": "hands", "length": 32}
+    assert cfg.train.epochs == 3 and cfg.train.lr == 0.01
     assert cfg.model.kwargs == {"width": 48}
     # round trip through a plain dict
     assert config_from_dict(cfg.to_dict()) == cfg
@@ -30,7 +31,11 @@ def test_load_yaml_resolves_paths_and_overrides(tmp_path):
         ({"train": {"epochs": 2.5}}, "train.epochs must be an integer, got 2.5"),
         ({"train": {"epochs": 0}}, "train.epochs=0: must be at least 1"),
         ({"task": "slr"}, "task='slr': must be one of islr, cslr"),
-        ({"data": {"streams": ["joint", "speed"]}}, "data.streams='speed'"),
+        ({"data": {"preprocess": {"streams": ["joint", "speed"]}}}, "data.preprocess: unknown stream 'speed'"),
+        ({"data": {"preprocess": {"lenght": 3}}}, "data.preprocess: unknown preprocessing option 'lenght'"),
+        ({"augment": {"rotation": 400}}, "augment rotation=400"),
+        ({"augment": {"spin": 1}}, "augment: unexpected keyword argument 'spin'"),
+        ({"data": {"target": "words"}}, "data.target='words'"),
         ({"data": {"split": {"mode": "person"}}}, "data.split.mode='person'"),
         ({"data": {"stores": "poses.h5"}}, "data.stores must be a list"),
         ({"model": {"boundary": "yes"}}, "model.boundary must be true or false"),

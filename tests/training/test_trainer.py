@@ -1,0 +1,171 @@
+"""Training on real keypoints: learning, resume after SIGKILL, DDP, boundaries, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from slr_pose.errors import SlrPoseError
+from slr_pose.keypoints.store import PoseStore, StoreWriter
+from slr_pose.training.config import load_config
+from slr_pose.training.data import relative_boundary
+from slr_pose.training.evaluation import evaluate_run
+from slr_pose.training.trainer import train
+from tests.conftest import MSL_KEYPOINTS
+
+FAST = {
+    "preprocess": {"subset": "upper_body_hands", "length": 24, "streams": ["joint", "bone"]},
+    "split": {"mode": "random", "val_fraction": 0.2, "test_fraction": 0.2, "seed": 0},
+}
+
+
+def write_config(tmp_path: Path, stores: list[dict], name: str = "c.yaml", **sections) -> Path:
+    cfg = {
+        "task": "islr",
+        "data": {"stores": stores, **FAST, **sections.pop("data", {})},
+        "train": {"epochs": 5, "batch_size": 16, "lr": 0.003, "warmup_epochs": 1, **sections.pop("train", {})},
+        **sections,
+    }
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def quiet(*a, **k):
+    pass
+
+
+@pytest.mark.slow
+def test_short_run_on_real_msl_beats_chance(msl_store, tmp_path):
+    cfg = load_config(write_config(tmp_path, [{"path": str(msl_store)}]))
+    result = train(cfg, tmp_path / "run", progress=False, log=quiet)
+    # 5 signs: chance is 20%; 17 held-out real sequences
+    assert result.test["top1"] >= 0.7, result.test
+    assert result.test["languages"]["mfs"]["chance"] == pytest.approx(0.2)
+    losses = [r["train_loss"] for r in result.history]
+    assert losses[-1] < 0.7 * losses[0]
+    run = tmp_path / "run"
+    for f in ("config.yaml", "labels.json", "metrics.csv", "curves.png", "summary.json", "checkpoints/best.pt", "checkpoints/last.pt"):
+        assert (run / f).exists(), f
+    assert json.loads((run / "labels.json").read_text()) == {"mfs": ["ambulancia", "doctor", "dolor", "hoy", "yo"]}
+    # evaluating the saved run reproduces the test accuracy the run reported
+    ev = evaluate_run(run, msl_store, split="all")
+    assert ev["samples"] == 86 and ev["top1"] >= 0.7
+    assert (run / "eval" / "msl" / "confusion_mfs.csv").read_text().startswith("true \\ predicted,ambulancia,doctor")
+
+
+def _final_state(run: Path) -> tuple[list, dict]:
+    state = torch.load(run / "checkpoints" / "last.pt", weights_only=False)
+    return [(r["epoch"], r["train_loss"], r.get("val_top1")) for r in state["history"]], state["model"]
+
+
+@pytest.mark.slow
+def test_resume_after_sigkill_equals_uninterrupted(msl_store, tmp_path):
+    path = write_config(tmp_path, [{"path": str(msl_store)}], train={"epochs": 3}, augment={"rotation": 20})
+    cfg = load_config(path)
+    train(cfg, tmp_path / "whole", progress=False, log=quiet)
+
+    run = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "slr_pose", "train", str(path), "-o", str(run), "--no-progress"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    metrics = run / "metrics.csv"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if metrics.exists() and len(metrics.read_text().splitlines()) >= 2:  # header + epoch 1
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "training ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = [int(line.split(",")[0]) for line in metrics.read_text().splitlines()[1:]]
+    assert done and max(done) < 3
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"resuming {run} after epoch {max(done)}" in out.stdout
+    history_a, weights_a = _final_state(tmp_path / "whole")
+    history_b, weights_b = _final_state(run)
+    assert history_a == history_b
+    for k in weights_a:
+        torch.testing.assert_close(weights_a[k], weights_b[k], rtol=0, atol=0)
+
+
+@pytest.mark.slow
+def test_two_process_ddp_on_cpu(msl_store, tmp_path):
+    path = write_config(tmp_path, [{"path": str(msl_store)}], train={"epochs": 2})
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29531",
+           "-m", "slr_pose", "train", str(path), "-o", str(tmp_path / "ddp"), "--no-progress"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    summary = json.loads((tmp_path / "ddp" / "summary.json").read_text())
+    assert summary["world_size"] == 2 and summary["test"]["samples"] == 17
+    lines = (tmp_path / "ddp" / "metrics.csv").read_text().splitlines()
+    assert len(lines) == 3  # written once (by rank 0), one row per epoch
+    assert out.stdout.count("best epoch") == 1
+
+
+def test_relative_boundary_maps_through_resampling():
+    source = np.array([10, 12, 14, 16, 18, 20, -1, -1], dtype=np.float32)
+    mask = source >= 0
+    start, end = relative_boundary(source, mask, 12, 18)
+    assert start == pytest.approx(0.2) and end == pytest.approx(0.8)
+    # a boundary cut away by cropping is clamped to the clip
+    assert relative_boundary(source, mask, 2, 30).tolist() == [0.0, 1.0]
+
+
+@pytest.mark.slow
+def test_boundary_head_trains_on_samples_with_sign_spans(msl_store, tmp_path):
+    # real landmarks; the sign spans are those of the trimmed clips (the whole clip minus one frame each side)
+    src = PoseStore(msl_store)
+    path = tmp_path / "bounded.h5"
+    from dataclasses import replace
+
+    with StoreWriter(path, src.layout, src.provenance) as w:
+        for i in range(len(src)):
+            s = src.read(i)
+            w.add(replace(s, info=replace(s.info, sign_start=1, sign_end=max(2, s.info.length - 2))))
+    cfg = load_config(write_config(tmp_path, [{"path": str(path)}], model={"boundary": True}, train={"epochs": 3}))
+    result = train(cfg, tmp_path / "run", progress=False, log=quiet)
+    first, last = result.history[0], result.history[-1]
+    assert "train_boundary_loss" in first and np.isfinite(last["train_boundary_loss"])
+    assert last["train_boundary_loss"] < first["train_boundary_loss"]
+
+
+def test_bad_inputs_are_clear(msl_store, asl_store, tmp_path):
+    # the stored split column is empty: 'column' mode cannot split
+    cfg = load_config(write_config(tmp_path, [{"path": str(msl_store)}], data={"split": {"mode": "column"}}))
+    with pytest.raises(SlrPoseError, match="found ''"):
+        train(cfg, tmp_path / "r1", progress=False, log=quiet)
+    cfg = load_config(write_config(tmp_path, [{"path": str(tmp_path / "absent.h5")}]))
+    with pytest.raises(SlrPoseError, match="no pose store at"):
+        train(cfg, tmp_path / "r2", progress=False, log=quiet)
+    cfg = load_config(write_config(tmp_path, [{"path": str(msl_store)}], data={"split": {"mode": "signer"}}))
+    with pytest.raises(SlrPoseError, match="needs a signer for every sample"):
+        train(cfg, tmp_path / "r3", progress=False, log=quiet)
+    # a store extracted without the face cannot feed a face subset
+    from slr_pose.keypoints.importers import import_samples, provenance
+    from slr_pose.keypoints.importers.arrays import ColumnSpec, array_candidates
+    from slr_pose.keypoints.layout import holistic_layout
+
+    no_face = tmp_path / "noface.h5"
+    spec, layout = ColumnSpec.parse("msl150"), holistic_layout("none")
+    import_samples(no_face, layout, provenance("numpy", {}), array_candidates([MSL_KEYPOINTS], spec, layout, language="mfs"))
+    cfg = load_config(write_config(tmp_path, [{"path": str(no_face)}], data={"preprocess": {"subset": "upper_body_hands_face"}}))
+    with pytest.raises(SlrPoseError, match="subset 'upper_body_hands_face' needs landmarks the data lacks"):
+        train(cfg, tmp_path / "r4", progress=False, log=quiet)
+    # a face subset on a store whose faces were never detected trains, but says so
+    lines = []
+    cfg = load_config(write_config(tmp_path, [{"path": str(msl_store)}], data={"preprocess": {"subset": "upper_body_hands_face"}},
+                                   train={"epochs": 1}))
+    train(cfg, tmp_path / "r5", progress=False, log=lines.append)
+    assert any("face landmarks are missing in every frame" in line for line in lines), lines
