@@ -44,7 +44,8 @@ def extract(paths, output, backend, model_complexity, refine_face, hand_model, p
 
     PATHS are video files, folders (searched recursively) or manifest .csv
     files (columns: path, and optionally id, label, signer, language, split,
-    start, end, glosses, transcript). Videos already in the store are skipped,
+    start, end, fps, glosses, transcript; a manifest path may also name a
+    folder of frame images, PHOENIX style). Videos already in the store are skipped,
     so an interrupted run is resumed by running it again. Videos that cannot
     be used are listed in OUTPUT.failures.csv; the exit code is then 1.
 

@@ -38,7 +38,7 @@ import numpy as np
 
 from slr_pose.errors import SlrPoseError
 from slr_pose.keypoints.backends import Backend, BackendSpec, FrameLandmarks, mediapipe_version
-from slr_pose.keypoints.inputs import InputProblem, VideoInput, file_sha256, meta_json
+from slr_pose.keypoints.inputs import InputProblem, VideoInput, content_sha256, meta_json
 from slr_pose.keypoints.layout import Layout, face_mesh_indices, holistic_layout
 from slr_pose.keypoints.store import PoseStore, Sample, SampleInfo, StoreWriter
 from slr_pose.keypoints.video import VideoError, VideoFrames
@@ -134,8 +134,9 @@ def extract_video(
     """
     layout = options.layout
     filler = _Filler(layout, options.backend.groups)
-    frames = VideoFrames(item.path, fps=options.fps, max_side=options.max_side, prefetch=PREFETCH)
-    sha = file_sha256(item.path)
+    frames = VideoFrames(item.path, fps=options.fps, max_side=options.max_side, prefetch=PREFETCH,
+                         source_fps=item.fps or None)
+    sha = content_sha256(item.path)
     backend.start_video()
     v, g = layout.num_landmarks, len(layout.groups)
     rows_xyz, rows_conf, rows_missing, times, indices = [], [], [], [], []
@@ -351,7 +352,7 @@ def _stored_reason(writer: StoreWriter, item: VideoInput) -> str | None:
     if known is None:
         return None
     try:
-        sha = file_sha256(item.path)
+        sha = content_sha256(item.path)
     except OSError as e:
         return f"cannot read {item.path} ({e.strerror})"
     if sha == known:
@@ -400,7 +401,7 @@ def _count_frames_in_background(todo: list[VideoInput], options: ExtractOptions,
 
 def _expected_frames(item: VideoInput, options: ExtractOptions) -> int:
     try:
-        frames = VideoFrames(item.path, fps=options.fps, max_side=options.max_side)
+        frames = VideoFrames(item.path, fps=options.fps, max_side=options.max_side, source_fps=item.fps or None)
     except SlrPoseError:
         return 0
     n = frames.expected_frames()

@@ -10,7 +10,9 @@ Rules (the README's extraction section repeats them for users):
   (only ``path`` is required). Relative paths resolve against the manifest's
   folder; the id is the ``id`` column, else the path as written without its
   ending. ``start``/``end`` are the sign's first and last frame (inclusive,
-  0-based) in the source video. Other columns are kept in the sample's ``meta``.
+  0-based) in the source video. A manifest path may name a folder of frame
+  images (PHOENIX-2014 style); ``fps`` gives its frame rate. Other columns
+  are kept in the sample's ``meta``.
 
 Problems with single inputs (a manifest row naming a missing file, a bad frame
 number, an id given twice) do not stop the run: they come back as
@@ -24,17 +26,18 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from slr_pose.errors import SlrPoseError
-from slr_pose.keypoints.video import VIDEO_EXTENSIONS
+from slr_pose.keypoints.video import VIDEO_EXTENSIONS, frame_files
 
 #: Manifest columns with a meaning; any other column lands in ``meta``.
 MANIFEST_COLUMNS = (
-    "path", "id", "label", "signer", "language", "split", "start", "end", "glosses", "gloss_spans", "transcript",
+    "path", "id", "label", "signer", "language", "split", "start", "end", "fps", "glosses", "gloss_spans", "transcript",
 )
 #: Sample fields that can be set for every input at once.
 SHARED_FIELDS = ("label", "signer", "language", "split")
@@ -45,6 +48,7 @@ class VideoInput:
     """One video to extract and the metadata its sample will carry.
 
     ``start``/``end`` are source frame indices (inclusive), -1 when not given.
+    ``fps`` is the frame rate of a folder of frames (0: the default).
     ``meta`` holds extra manifest columns as ``{column: value}``.
     """
 
@@ -56,6 +60,7 @@ class VideoInput:
     split: str = ""
     start: int = -1
     end: int = -1
+    fps: float = 0.0
     glosses: str = ""
     gloss_spans: str = ""
     transcript: str = ""
@@ -183,14 +188,21 @@ def _manifest_row(row: dict[str, str], base: Path) -> VideoInput:
         raise SlrPoseError("empty path")
     video = base / rel
     sample_id = row.get("id") or Path(rel).with_suffix("").as_posix()
-    if not video.is_file():
+    if not (video.is_file() or video.is_dir()):
         raise SlrPoseError(f"video {video} does not exist")
     start, end = _frame(row, "start"), _frame(row, "end")
     if start >= 0 and end >= 0 and end < start:
         raise SlrPoseError(f"end frame {end} is before start frame {start}")
-    known = {k: row[k] for k in MANIFEST_COLUMNS if k in row and k not in ("path", "id", "start", "end")}
+    fps = row.get("fps", "")
+    try:
+        rate = float(fps) if fps else 0.0
+    except ValueError:
+        rate = -1.0
+    if not rate >= 0 or not math.isfinite(rate):
+        raise SlrPoseError(f"fps {fps!r} is not a positive number")
+    known = {k: row[k] for k in MANIFEST_COLUMNS if k in row and k not in ("path", "id", "start", "end", "fps")}
     extra = {k: v for k, v in row.items() if k not in MANIFEST_COLUMNS and v}
-    return VideoInput(id=sample_id, path=video, start=start, end=end, meta=extra, **known)
+    return VideoInput(id=sample_id, path=video, start=start, end=end, fps=rate, meta=extra, **known)
 
 
 def _frame(row: dict[str, str], column: str) -> int:
@@ -237,6 +249,17 @@ def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(chunk), b""):
             h.update(block)
+    return h.hexdigest()
+
+
+def content_sha256(path: str | os.PathLike) -> str:
+    """Hex sha256 of a video file, or of a folder of frames (names and bytes of its images, in order)."""
+    p = Path(path)
+    if not p.is_dir():
+        return file_sha256(p)
+    h = hashlib.sha256()
+    for f in frame_files(p):
+        h.update(f"{f.name}\0{file_sha256(f)}\n".encode())
     return h.hexdigest()
 
 

@@ -1,9 +1,10 @@
 """Decoded video frames for landmark extraction: frame-rate decimation and downscaling.
 
 OpenCV (a MediaPipe dependency) decodes; frames come out as RGB ``uint8``
-arrays, the input MediaPipe expects. A file that cannot be opened, holds no
-frames, or stops decoding well before the frame count its header promises
-raises :class:`VideoError` with one line naming the file.
+arrays, the input MediaPipe expects. A "video" is a video file or a folder of
+frame images (how RWTH-PHOENIX-Weather ships its videos). A file that cannot be
+opened, holds no frames, or stops decoding well before the frame count its
+header promises raises :class:`VideoError` with one line naming the file.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import queue
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,10 @@ VIDEO_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".m
 TRUNCATION_TOLERANCE = 0.05
 
 
+#: Image files that make up a folder of frames, read in natural order (frame2 < frame10).
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
+#: Frame rate of a folder of frames when none is given (PHOENIX-2014 is 25 fps).
+FRAME_FOLDER_FPS = 25.0
 #: Frames decoded ahead of the consumer when prefetching.
 PREFETCH = 4
 
@@ -64,7 +70,7 @@ class VideoFrames:
     """The frames of one video, decimated to ``fps`` and downscaled to ``max_side``.
 
     Args:
-        path: video file.
+        path: video file, or folder of frame images (:data:`IMAGE_EXTENSIONS`).
         fps: keep about this many frames per second (the first frame of each
             ``1 / fps`` interval); ``None`` or a rate at or above the source's keeps all.
         max_side: downscale (area interpolation) so that the longer side is at
@@ -72,6 +78,8 @@ class VideoFrames:
         prefetch: decode in a background thread, :data:`PREFETCH` frames ahead,
             so decoding overlaps with whatever consumes the frames (OpenCV and
             MediaPipe release the GIL while they work).
+        source_fps: frame rate of a folder of frames (default :data:`FRAME_FOLDER_FPS`);
+            ignored for video files, whose container says it.
 
     After iteration, :attr:`decoded` counts all decoded frames and
     :attr:`width`, :attr:`height` give the source frame size (before
@@ -86,7 +94,13 @@ class VideoFrames:
     """
 
     def __init__(
-        self, path: str | os.PathLike, *, fps: float | None = None, max_side: int | None = None, prefetch: bool = False
+        self,
+        path: str | os.PathLike,
+        *,
+        fps: float | None = None,
+        max_side: int | None = None,
+        prefetch: bool = False,
+        source_fps: float | None = None,
     ) -> None:
         self.path = Path(path)
         self.prefetch = prefetch
@@ -97,6 +111,17 @@ class VideoFrames:
         self.target_fps = fps
         self.max_side = max_side
         cv2 = _cv2()
+        self.decoded = 0
+        self._cap = None
+        self._images: list[Path] | None = None
+        if self.path.is_dir():
+            self._images = frame_files(self.path)
+            if not self._images:
+                raise VideoError(f"{self.path} is a folder without frame images ({', '.join(IMAGE_EXTENSIONS)})")
+            self.source_fps = float(source_fps or FRAME_FOLDER_FPS)
+            self.frame_count = len(self._images)
+            self.width = self.height = 0  # known once the first image is read
+            return
         if not self.path.is_file():
             raise VideoError(f"{self.path} does not exist")
         self._cap = cv2.VideoCapture(str(self.path))
@@ -107,7 +132,6 @@ class VideoFrames:
         self.frame_count = max(int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0), 0)
         self.width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0)
         self.height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
-        self.decoded = 0
 
     @property
     def fps(self) -> float:
@@ -124,18 +148,32 @@ class VideoFrames:
         return math.ceil(self.frame_count * self.target_fps / self.source_fps)
 
     def close(self) -> None:
-        self._cap.release()
+        if self._cap is not None:
+            self._cap.release()
 
     def __iter__(self) -> Iterator[Frame]:
         frames = _prefetched(self._decode(), PREFETCH) if self.prefetch else self._decode()
         yield from frames
         self._check_complete()
 
+    def _keep(self, t: float) -> bool:
+        """Decimation: whether the frame at ``t`` seconds opens a new ``1 / fps`` interval."""
+        if self.target_fps is None:
+            return True
+        b = math.floor(t * self.target_fps + 1e-6)
+        if b <= self._last_bin:
+            return False
+        self._last_bin = b
+        return True
+
     def _decode(self) -> Iterator[Frame]:
+        self._last_bin = -1
+        if self._images is not None:
+            yield from self._read_images()
+            return
         cv2 = _cv2()
         cap = self._cap
         last_time = -math.inf
-        last_bin = -1
         step = 1.0 / self.source_fps if self.source_fps > 0 else 1 / 30
         try:
             while cap.grab():  # grab decodes; retrieve (colour conversion) only for kept frames
@@ -145,11 +183,8 @@ class VideoFrames:
                 if not t > last_time:  # some containers give no timestamps: count frames instead
                     t = max(i * step, last_time + step) if i else 0.0
                 last_time = t
-                if self.target_fps is not None:
-                    b = math.floor(t * self.target_fps + 1e-6)
-                    if b <= last_bin:
-                        continue
-                    last_bin = b
+                if not self._keep(t):
+                    continue
                 ok, image = cap.retrieve()
                 if not ok or image is None:
                     break
@@ -158,6 +193,20 @@ class VideoFrames:
                 yield Frame(i, t, self._prepare(cv2, image))
         finally:
             cap.release()
+
+    def _read_images(self) -> Iterator[Frame]:
+        cv2 = _cv2()
+        for i, file in enumerate(self._images):
+            self.decoded += 1
+            t = i / self.source_fps
+            if not self._keep(t):
+                continue  # a dropped frame is never read
+            image = cv2.imread(str(file), cv2.IMREAD_COLOR)
+            if image is None:
+                raise VideoError(f"{file} is not a readable image")
+            if not self.width:
+                self.height, self.width = image.shape[:2]
+            yield Frame(i, t, self._prepare(cv2, image))
 
     def _prepare(self, cv2, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
@@ -171,6 +220,12 @@ class VideoFrames:
             raise VideoError(f"{self.path} has no decodable frames")
         if self.frame_count and self.decoded < self.frame_count * (1 - TRUNCATION_TOLERANCE) - 1:
             raise VideoError(f"{self.path} is truncated or damaged: decoded {self.decoded} of {self.frame_count} frames")
+
+
+def frame_files(folder: Path) -> list[Path]:
+    """Image files directly in ``folder``, in natural order (``img2`` before ``img10``)."""
+    files = [f for f in folder.iterdir() if f.suffix.lower() in IMAGE_EXTENSIONS and f.is_file()]
+    return sorted(files, key=lambda f: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", f.name)])
 
 
 _DONE = object()

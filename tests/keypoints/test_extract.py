@@ -20,7 +20,7 @@ from slr_pose.errors import SlrPoseError
 from slr_pose.keypoints.backends import create_spec
 from slr_pose.keypoints.backends.holistic import HolisticSpec
 from slr_pose.keypoints.extract import ExtractOptions, failure_report_path, map_sign_frames, run_extraction
-from slr_pose.keypoints.inputs import collect_inputs, file_sha256, in_shard, parse_shard
+from slr_pose.keypoints.inputs import collect_inputs, content_sha256, file_sha256, in_shard, parse_shard
 from slr_pose.keypoints.layout import holistic_layout
 from slr_pose.keypoints.store import PoseStore
 from slr_pose.keypoints.video import VideoError, VideoFrames
@@ -393,3 +393,22 @@ def test_shards_split_ids_stably():
     assert sorted(sum(shards, [])) == sorted(ids)  # each id in exactly one shard
     assert all(60 < len(s) < 140 for s in shards)  # and roughly even
     assert [s for s in ids[:50] if in_shard(s, 2, 4)] == [s for s in shards[2] if s in ids[:50]]
+
+
+def test_manifest_row_with_a_folder_of_frames(tmp_path):
+    from tests.keypoints.test_video import write_frame_folder
+
+    write_frame_folder(tmp_path / "frames")
+    manifest = write_manifest(tmp_path / "m.csv", [{"path": "frames", "id": "sentence", "fps": "25", "glosses": "A B"}])
+    items, problems = collect_inputs([manifest])
+    assert problems == [] and items[0].fps == 25.0 and items[0].path.is_dir()
+    options = ExtractOptions(create_spec("holistic"), face="none")
+    summary = run_extraction(items, tmp_path / "s.h5", options, progress=False)
+    assert summary.done == 1 and summary.detected["pose"] == 12
+    s = PoseStore(tmp_path / "s.h5").read(0)
+    assert (s.info.length, s.info.fps, s.info.width, s.info.height) == (12, 25.0, 120, 160)
+    assert s.info.sha256 == content_sha256(tmp_path / "frames") and s.info.gloss_list == ["A", "B"]
+    again = run_extraction(items, tmp_path / "s.h5", options, progress=False)
+    assert (again.done, again.skipped) == (0, 1)
+    bad = write_manifest(tmp_path / "bad.csv", [{"path": "frames", "id": "x", "fps": "fast"}])
+    assert [p.reason for p in collect_inputs([bad])[1]] == ["bad.csv line 2: fps 'fast' is not a positive number"]

@@ -111,3 +111,37 @@ def test_prefetching_reports_a_truncated_video(tmp_path):
     (tmp_path / "cut.mp4").write_bytes(data[: len(data) // 2])
     with pytest.raises(VideoError, match="truncated"):
         list(VideoFrames(tmp_path / "cut.mp4", prefetch=True))
+
+
+def write_frame_folder(folder, count: int = 12):
+    """The first ``count`` frames of the ASL clip as PNG files img1.png, img2.png, ... (PHOENIX style)."""
+    import cv2
+
+    folder.mkdir()
+    cap = cv2.VideoCapture(str(ASL_VIDEO))
+    for i in range(1, count + 1):
+        cv2.imwrite(str(folder / f"img{i}.png"), cv2.resize(cap.read()[1], (120, 160)))
+    cap.release()
+    return folder
+
+
+def test_folder_of_frames(tmp_path):
+    import cv2
+
+    folder = write_frame_folder(tmp_path / "sentence")
+    (folder / "notes.txt").write_text("ignored")
+    frames = VideoFrames(folder)
+    got = list(frames)
+    assert len(got) == frames.decoded == frames.frame_count == 12 and frames.fps == 25.0
+    assert (frames.width, frames.height) == (120, 160)
+    np.testing.assert_allclose([f.time for f in got], np.arange(12) / 25)
+    # natural order: img10 after img9, not after img1
+    tenth = cv2.cvtColor(cv2.imread(str(folder / "img10.png")), cv2.COLOR_BGR2RGB)
+    np.testing.assert_array_equal(got[9].image, tenth)
+    assert [f.index for f in VideoFrames(folder, fps=10, source_fps=50)] == [0, 5, 10]
+    (folder / "img13.png").write_bytes(b"not an image")
+    with pytest.raises(VideoError, match="img13.png is not a readable image"):
+        list(VideoFrames(folder))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(VideoError, match="empty is a folder without frame images"):
+        VideoFrames(tmp_path / "empty")
