@@ -13,8 +13,14 @@ per-step gloss log-probabilities (continuous signing).
 from slr_pose.models.ctc import CTCOutput, CTCRecognizer
 from slr_pose.models.encoder import PoseEncoder
 from slr_pose.models.heads import MASKED_LOGIT, BoundaryHead, LanguageGatedHead, MaskedPool
-from slr_pose.models.losses import boundary_loss, ctc_loss, gated_cross_entropy, recognition_loss
-from slr_pose.models.mixing import MixedBatch, mix_within_language
+from slr_pose.models.losses import (
+    boundary_loss,
+    ctc_loss,
+    gated_cross_entropy,
+    gated_soft_cross_entropy,
+    recognition_loss,
+)
+from slr_pose.models.mixing import MixPlan, mix_plan, mix_within_language
 from slr_pose.models.recognizer import Recognizer, RecognizerOutput, load_encoder_state
 from slr_pose.models.registry import DEFAULT_MODEL, create_model, list_models, register_model
 
@@ -26,7 +32,7 @@ __all__ = [
     "LanguageGatedHead",
     "MASKED_LOGIT",
     "MaskedPool",
-    "MixedBatch",
+    "MixPlan",
     "PoseEncoder",
     "Recognizer",
     "RecognizerOutput",
@@ -35,8 +41,10 @@ __all__ = [
     "ctc_loss",
     "export_onnx",
     "gated_cross_entropy",
+    "gated_soft_cross_entropy",
     "list_models",
     "load_encoder_state",
+    "mix_plan",
     "mix_within_language",
     "recognition_loss",
     "register_model",

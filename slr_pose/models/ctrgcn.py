@@ -14,7 +14,9 @@ follows. The K partitions' convolutions run as single fused convs here, which
 is the same function with fewer, larger kernels.
 
 Registered: ``ctrgcn`` (the paper's 10 blocks, 64-128-256 channels) and
-``ctrgcn_tiny``, the default CPU model (narrow, time halved early).
+``ctrgcn_tiny`` (narrow, time halved early). On 57 nodes the per-sample,
+per-channel V x V topologies make CTR-GCN the costliest family on a CPU;
+see benchmarks/results/models.md.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from slr_pose.models.encoder import PoseEncoder, apply_weights, masked_mean_time, strided, time_weights
+from slr_pose.models.encoder import apply_weights, masked_mean_time
 from slr_pose.models.registry import register_model
-from slr_pose.models.stgcn import InputNorm, TemporalConv, adjacency_tensor, residual_unit, stage_plan
+from slr_pose.models.stgcn import GraphBlockStack, TemporalConv, residual_unit
 
 
 class CTRGraphConv(nn.Module):
@@ -123,7 +125,7 @@ class CTRGCNBlock(nn.Module):
         return self.relu(self.tcn(self.gcn(x, weights), weights) + res)
 
 
-class CTRGCN(PoseEncoder):
+class CTRGCN(GraphBlockStack):
     """CTR-GCN encoder.
 
     Args:
@@ -140,32 +142,16 @@ class CTRGCN(PoseEncoder):
         ``(N, C, T, V)``, ``(N, T)`` -> ``(N, ceil(T / 2**len(down)), channels of the last block)``.
     """
 
+    block = CTRGCNBlock
+
     def __init__(self, in_channels: int, num_nodes: int, adjacency: np.ndarray | None, base_channels: int = 64,
                  num_blocks: int = 10, inflate: tuple[int, ...] = (5, 8), down: tuple[int, ...] = (5, 8),
                  dropout: float = 0.0) -> None:
-        super().__init__(in_channels, num_nodes)
-        a = adjacency_tensor(adjacency, num_nodes)
-        self.data_bn = InputNorm(in_channels, num_nodes)
-        blocks, cin = [], in_channels
-        for i, (cout, stride) in enumerate(stage_plan(num_blocks, base_channels, inflate, down)):
-            blocks.append(CTRGCNBlock(cin, cout, a, stride, residual=i > 0, dropout=dropout))
-            cin = cout
-        self.blocks = nn.ModuleList(blocks)
-        self.num_features = cin
-        self.temporal_stride = 2 ** len(set(down))
+        super().__init__(in_channels, num_nodes, adjacency, base_channels, num_blocks, inflate, down, dropout)
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out")
                 nn.init.zeros_(m.bias)
-
-    def forward_features(self, x: torch.Tensor, frame_mask: torch.Tensor | None = None) -> torch.Tensor:
-        self.check_input(x, frame_mask)
-        w = time_weights(frame_mask, x.dtype)
-        x = self.data_bn(x)
-        for block in self.blocks:
-            x = block(x, w)
-            w = strided(w, block.stride)
-        return x.mean(-1).transpose(1, 2)  # (N, C, T', V) -> (N, T', C)
 
 
 @register_model
@@ -178,6 +164,6 @@ def ctrgcn(in_channels: int, num_nodes: int, adjacency: np.ndarray | None = None
 @register_model
 def ctrgcn_tiny(in_channels: int, num_nodes: int, adjacency: np.ndarray | None = None,
                 edge_index: np.ndarray | None = None, **kwargs) -> CTRGCN:
-    """The default CPU encoder: 6 blocks of 24-48-96 channels, time halved at blocks 2 and 4."""
+    """A small CTR-GCN: 6 blocks of 24-48-96 channels, time halved at blocks 2 and 4."""
     kwargs = {"base_channels": 24, "num_blocks": 6, "inflate": (3, 5), "down": (2, 4), **kwargs}
     return CTRGCN(in_channels, num_nodes, adjacency, **kwargs)

@@ -88,6 +88,14 @@ def gated_cross_entropy(logits: torch.Tensor, target: torch.Tensor, language: to
     return -(q * log_p).sum(1).mean()
 
 
+def gated_soft_cross_entropy(logits: torch.Tensor, soft_target: torch.Tensor, language: torch.Tensor,
+                             label_smoothing: float = 0.0) -> torch.Tensor:
+    """:func:`gated_cross_entropy` with ``(N, C_max)`` soft targets (e.g. from mixing)."""
+    if soft_target.dim() != 2:
+        raise SlrPoseError(f"soft targets must be (N, C_max), got shape {tuple(soft_target.shape)}")
+    return gated_cross_entropy(logits, soft_target, language, label_smoothing)
+
+
 def boundary_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """L_bnd: MSE between ``2 sigmoid(pred) - 1`` and ``2 sigmoid(target) - 1``.
 

@@ -3,25 +3,29 @@
 Mixing a Russian sign with an American one would ask each head for a class it
 does not have, so every sample's partner is drawn from its own language's
 sub-batch (a random permutation within it; a language with a single sample
-in the batch is paired with itself). The targets come back as distributions
-over the C_max classes, ready for
+in the batch is paired with itself). Targets come back as distributions over
+the C_max classes, ready for
 :func:`slr_pose.models.losses.gated_cross_entropy`.
 
-- mixup (Zhang et al., 2018): ``x = lam * x_i + (1 - lam) * x_j`` over the
-  real frames of each (padding zeroed first), ``lam ~ Beta(alpha, alpha)``;
-  the mask is the union of both masks.
-- temporal CutMix: a run of ``round((1 - lam) * n_i)`` of sample i's n_i real
-  frames is replaced by an equally long run of its partner's real frames, so
-  the clip keeps its length and mask; the target weight is the share of
-  frames actually kept.
+A mixed clip keeps its own length and frame mask, so the batch's
+``frame_mask`` stays valid:
 
-Randomness comes from one ``torch.Generator`` (or torch's global generator),
-so a seeded generator reproduces a batch exactly.
+- mixup (Zhang et al., 2018): on the sample's real frames,
+  ``x = lam * x_i + (1 - lam) * x_j`` (the partner's padding counts as zeros),
+  ``lam ~ Beta(alpha, alpha)``, target ``lam * y_i + (1 - lam) * y_j``;
+- temporal CutMix: a run of ``round((1 - lam) * n_i)`` of sample i's n_i real
+  frames is replaced by an equally long run of its partner's real frames; the
+  target weight is the share of frames actually kept.
+
+With both alphas set, each batch uses one of the two, chosen at random (as
+timm's ``Mixup``). Randomness comes from one ``torch.Generator`` (or torch's
+global generator): a seeded generator reproduces a batch exactly.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -29,26 +33,42 @@ import torch.nn.functional as F
 
 from slr_pose.errors import SlrPoseError
 
-MODES = ("mixup", "cutmix")
-
 
 @dataclass(frozen=True)
-class MixedBatch:
-    """A mixed batch.
+class MixPlan:
+    """The random choices of one mixed batch.
 
     Attributes:
-        x: ``(N, C, T, V)`` mixed input.
-        frame_mask: ``(N, T)`` bool.
-        target: ``(N, C_max)`` soft targets.
-        partner: ``(N,)`` int64, the sample each one was mixed with (same language).
-        lam: ``(N,)`` float, the weight of the sample itself in its target.
+        mode: ``"mixup"``, ``"cutmix"`` or ``"none"``.
+        partner: ``(N,)`` int64, the sample each one is mixed with (same language).
+        lam: ``(N,)`` float64, the weight of the sample itself in its target.
+        source: for CutMix, ``(N, T, 2)`` int64 ``(sample, frame)`` each output frame comes from.
     """
 
-    x: torch.Tensor
-    frame_mask: torch.Tensor
-    target: torch.Tensor
-    partner: torch.Tensor
-    lam: torch.Tensor
+    mode: str
+    partner: np.ndarray
+    lam: np.ndarray
+    source: np.ndarray | None = None
+
+
+def mix_plan(language: torch.Tensor, frame_mask: torch.Tensor, mixup_alpha: float = 0.0, cutmix_alpha: float = 0.0,
+             generator: torch.Generator | None = None) -> MixPlan:
+    """Draw partners (within each language) and weights for a batch of ``(N, T)`` frame masks."""
+    for name, alpha in (("mixup_alpha", mixup_alpha), ("cutmix_alpha", cutmix_alpha)):
+        if not (isinstance(alpha, (int, float)) and alpha >= 0):
+            raise SlrPoseError(f"{name} must be a number >= 0, got {alpha!r}")
+    seed = int(torch.randint(0, 2**62, (1,), generator=generator))
+    rng = np.random.default_rng(seed)
+    n = len(language)
+    partner = _partners(language, rng)
+    if mixup_alpha == 0 and cutmix_alpha == 0:
+        return MixPlan("none", partner, np.ones(n))
+    use_cutmix = cutmix_alpha > 0 and (mixup_alpha == 0 or rng.random() < 0.5)
+    alpha = cutmix_alpha if use_cutmix else mixup_alpha
+    lam = rng.beta(alpha, alpha, size=n)
+    if not use_cutmix:
+        return MixPlan("mixup", partner, lam)
+    return _cutmix_plan(frame_mask.cpu().numpy(), partner, lam, rng)
 
 
 def _partners(language: torch.Tensor, rng: np.random.Generator) -> np.ndarray:
@@ -60,63 +80,69 @@ def _partners(language: torch.Tensor, rng: np.random.Generator) -> np.ndarray:
     return partner
 
 
-def mix_within_language(x: torch.Tensor, frame_mask: torch.Tensor, target: torch.Tensor, language: torch.Tensor,
-                        num_classes: int, mode: str = "mixup", alpha: float = 0.8,
-                        generator: torch.Generator | None = None) -> MixedBatch:
-    """Mix each sample with a partner of the same language.
-
-    Args:
-        x: ``(N, C, T, V)``.
-        frame_mask: ``(N, T)`` bool, real frames first.
-        target: ``(N,)`` int64 classes or ``(N, C_max)`` soft targets.
-        language: ``(N,)`` int64 language ids.
-        num_classes: C_max, the width of the model's logits.
-        mode: ``"mixup"`` or ``"cutmix"``.
-        alpha: Beta(alpha, alpha) parameter of the mixing weight.
-        generator: source of randomness.
-    """
-    if mode not in MODES:
-        raise SlrPoseError(f"unknown mixing mode {mode!r}; choose one of {', '.join(MODES)}")
-    if alpha <= 0:
-        raise SlrPoseError(f"mixing alpha must be positive, got {alpha}")
-    seed = int(torch.randint(0, 2**62, (1,), generator=generator))
-    rng = np.random.default_rng(seed)
-    n = x.shape[0]
-    partner_np = _partners(language, rng)
-    partner = torch.from_numpy(partner_np).to(x.device)
-    lam_np = rng.beta(alpha, alpha, size=n)
-    soft = F.one_hot(target, num_classes).to(x.dtype) if target.dim() == 1 else target.to(x.dtype)
-
-    if mode == "mixup":
-        lam = torch.as_tensor(lam_np, dtype=x.dtype, device=x.device)
-        clean = x * frame_mask[:, None, :, None].to(x.dtype)
-        lx = lam.view(n, 1, 1, 1)
-        mixed = lx * clean + (1 - lx) * clean[partner]
-        mask = frame_mask | frame_mask[partner]
-    else:
-        mixed, mask, lam = _temporal_cutmix(x, frame_mask, partner_np, lam_np, rng)
-    lt = lam.view(n, 1)
-    return MixedBatch(mixed, mask, lt * soft + (1 - lt) * soft[partner], partner, lam)
-
-
-def _temporal_cutmix(x: torch.Tensor, frame_mask: torch.Tensor, partner: np.ndarray, lam: np.ndarray,
-                     rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    n, _, t, _ = x.shape
-    lengths = frame_mask.sum(1).cpu().numpy()
-    src_sample = np.repeat(np.arange(n)[:, None], t, axis=1)
-    src_frame = np.repeat(np.arange(t)[None], n, axis=0)
+def _cutmix_plan(mask: np.ndarray, partner: np.ndarray, lam: np.ndarray, rng: np.random.Generator) -> MixPlan:
+    n, t = mask.shape
+    lengths = mask.sum(1)
+    source = np.stack(np.meshgrid(np.arange(n), np.arange(t), indexing="ij"), axis=-1)  # (N, T, 2)
     kept = np.ones(n)
     for i in range(n):
         j, own, other = partner[i], int(lengths[i]), int(lengths[partner[i]])
         cut = min(int(round((1 - lam[i]) * own)), other) if j != i else 0
-        if cut == 0 or own == 0:
+        if cut == 0:
             continue
-        start = rng.integers(0, own - cut + 1)
-        start_j = rng.integers(0, other - cut + 1)
-        src_sample[i, start:start + cut] = j
-        src_frame[i, start:start + cut] = np.arange(start_j, start_j + cut)
+        start, start_j = rng.integers(0, own - cut + 1), rng.integers(0, other - cut + 1)
+        source[i, start:start + cut, 0] = j
+        source[i, start:start + cut, 1] = np.arange(start_j, start_j + cut)
         kept[i] = 1 - cut / own
-    s = torch.from_numpy(src_sample).to(x.device)
-    f = torch.from_numpy(src_frame).to(x.device)
-    mixed = x.permute(0, 2, 1, 3)[s, f].permute(0, 2, 1, 3).contiguous()  # (N, C, T, V)
-    return mixed, frame_mask[s, f], torch.as_tensor(kept, dtype=x.dtype, device=x.device)
+    return MixPlan("cutmix", partner, kept, source)
+
+
+def class_counts(classes: Mapping[str, int] | Sequence[int] | torch.Tensor) -> torch.Tensor:
+    """Classes per language id, from ``{language: count}`` (in its order) or a sequence."""
+    values = list(classes.values()) if isinstance(classes, Mapping) else classes
+    return torch.as_tensor(values, dtype=torch.long)
+
+
+def mix_within_language(x: torch.Tensor, target: torch.Tensor, language: torch.Tensor,
+                        classes: Mapping[str, int] | Sequence[int], mixup_alpha: float = 0.0,
+                        cutmix_alpha: float = 0.0, generator: torch.Generator | None = None,
+                        frame_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mix each sample with a partner of the same language.
+
+    Args:
+        x: ``(N, C, T, V)``.
+        target: ``(N,)`` int64 classes or ``(N, C_max)`` soft targets.
+        language: ``(N,)`` int64 language ids.
+        classes: classes per language (``{language: count}`` in head order, or counts by id).
+        mixup_alpha, cutmix_alpha: Beta parameters; 0 turns a kind off.
+        generator: source of randomness.
+        frame_mask: ``(N, T)`` bool, real frames first (default: all real).
+
+    Returns:
+        ``(x, soft_target)``: mixed input ``(N, C, T, V)`` (same frame mask as
+        given) and ``(N, C_max)`` targets.
+    """
+    counts = class_counts(classes)
+    if frame_mask is None:
+        frame_mask = torch.ones(x.shape[0], x.shape[2], dtype=torch.bool, device=x.device)
+    plan = mix_plan(language, frame_mask, mixup_alpha, cutmix_alpha, generator)
+    return apply_plan(plan, x, target, frame_mask, int(counts.max()))
+
+
+def apply_plan(plan: MixPlan, x: torch.Tensor, target: torch.Tensor, frame_mask: torch.Tensor,
+               num_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mix ``x`` and the targets as ``plan`` says; see :func:`mix_within_language`."""
+    partner = torch.from_numpy(plan.partner).to(x.device)
+    lam = torch.as_tensor(plan.lam, dtype=x.dtype, device=x.device)
+    soft = F.one_hot(target, num_classes).to(x.dtype) if target.dim() == 1 else target.to(x.dtype)
+    soft = lam[:, None] * soft + (1 - lam[:, None]) * soft[partner]
+    if plan.mode == "mixup":
+        real = frame_mask[:, None, :, None].to(x.dtype)
+        lx = lam.view(-1, 1, 1, 1)
+        mixed = torch.where(real > 0, lx * x + (1 - lx) * (x * real)[partner], x)
+    elif plan.mode == "cutmix":
+        src = torch.from_numpy(plan.source).to(x.device)
+        mixed = x.permute(0, 2, 1, 3)[src[..., 0], src[..., 1]].permute(0, 2, 1, 3).contiguous()
+    else:
+        mixed = x
+    return mixed, soft

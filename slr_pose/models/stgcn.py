@@ -125,7 +125,41 @@ def stage_plan(num_blocks: int, base_channels: int, inflate: tuple[int, ...], do
     return plan
 
 
-class STGCN(PoseEncoder):
+class GraphBlockStack(PoseEncoder):
+    """pyskl's skeleton backbone: input norm, then a schedule of graph blocks.
+
+    Subclasses set :attr:`block`, a module class built as
+    ``block(in_channels, out_channels, adjacency, stride, residual=..., dropout=...)``
+    and called as ``block(x, weights)``, with weights at its input resolution.
+    """
+
+    block: type[nn.Module]
+
+    def __init__(self, in_channels: int, num_nodes: int, adjacency: np.ndarray | None, base_channels: int = 64,
+                 num_blocks: int = 10, inflate: tuple[int, ...] = (5, 8), down: tuple[int, ...] = (5, 8),
+                 dropout: float = 0.0) -> None:
+        super().__init__(in_channels, num_nodes)
+        a = adjacency_tensor(adjacency, num_nodes)
+        self.data_bn = InputNorm(in_channels, num_nodes)
+        blocks, cin = [], in_channels
+        for i, (cout, stride) in enumerate(stage_plan(num_blocks, base_channels, inflate, down)):
+            blocks.append(self.block(cin, cout, a, stride, residual=i > 0, dropout=dropout))
+            cin = cout
+        self.blocks = nn.ModuleList(blocks)
+        self.num_features = cin
+        self.temporal_stride = 2 ** len(set(down))
+
+    def forward_features(self, x: torch.Tensor, frame_mask: torch.Tensor | None = None) -> torch.Tensor:
+        self.check_input(x, frame_mask)
+        w = time_weights(frame_mask, x.dtype)
+        x = self.data_bn(x)
+        for block in self.blocks:
+            x = block(x, w)  # w is at the block's input resolution
+            w = strided(w, block.stride)
+        return x.mean(-1).transpose(1, 2)  # (N, C, T', V) -> (N, T', C)
+
+
+class STGCN(GraphBlockStack):
     """ST-GCN encoder.
 
     Args:
@@ -142,28 +176,7 @@ class STGCN(PoseEncoder):
         ``(N, C, T, V)``, ``(N, T)`` -> ``(N, ceil(T / 2**len(down)), channels of the last block)``.
     """
 
-    def __init__(self, in_channels: int, num_nodes: int, adjacency: np.ndarray | None, base_channels: int = 64,
-                 num_blocks: int = 10, inflate: tuple[int, ...] = (5, 8), down: tuple[int, ...] = (5, 8),
-                 dropout: float = 0.0) -> None:
-        super().__init__(in_channels, num_nodes)
-        a = adjacency_tensor(adjacency, num_nodes)
-        self.data_bn = InputNorm(in_channels, num_nodes)
-        blocks, cin = [], in_channels
-        for i, (cout, stride) in enumerate(stage_plan(num_blocks, base_channels, inflate, down)):
-            blocks.append(STGCNBlock(cin, cout, a, stride, residual=i > 0, dropout=dropout))
-            cin = cout
-        self.blocks = nn.ModuleList(blocks)
-        self.num_features = cin
-        self.temporal_stride = 2 ** len(set(down))
-
-    def forward_features(self, x: torch.Tensor, frame_mask: torch.Tensor | None = None) -> torch.Tensor:
-        self.check_input(x, frame_mask)
-        w = time_weights(frame_mask, x.dtype)
-        x = self.data_bn(x)
-        for block in self.blocks:
-            x = block(x, w)  # w is at the block's input resolution
-            w = strided(w, block.stride)
-        return x.mean(-1).transpose(1, 2)  # (N, C, T', V) -> (N, T', C)
+    block = STGCNBlock
 
 
 @register_model
