@@ -40,7 +40,7 @@ from slr_pose.keypoints import mediapipe_names as mpn
 from slr_pose.keypoints.backends import create_spec, native_logs_silenced
 from slr_pose.keypoints.extract import ExtractOptions, run_extraction
 from slr_pose.keypoints.inputs import collect_inputs
-from slr_pose.keypoints.layout import Layout, holistic_layout
+from slr_pose.keypoints.layout import Layout
 from slr_pose.keypoints.store import PoseStore, Sample, SampleInfo, StoreWriter
 
 REPO = Path(__file__).resolve().parent.parent
