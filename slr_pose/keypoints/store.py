@@ -34,6 +34,7 @@ import fcntl
 import json
 import os
 import shutil
+import time
 import uuid
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -322,7 +323,8 @@ def _read_header(path: Path) -> tuple[dict, dict]:
 
 
 def _write_journal(directory: Path, sample: Sample) -> Path:
-    name = uuid.uuid4().hex
+    # time first: sorted names replay samples in the order they were added
+    name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
     tmp = directory / f".{name}.tmp"
     final = directory / f"{name}.npz"
     with open(tmp, "wb") as fh:

@@ -52,6 +52,12 @@ class SampleSet:
         return np.flatnonzero(self.split == split)
 
 
+def transcript_words(text: str) -> list[str]:
+    """Lower-cased words of a transcript, punctuation stripped: weak CTC targets."""
+    words = (w.strip(".,;:!?\"'()[]«»-").lower() for w in text.split())
+    return [w for w in words if w]
+
+
 def open_stores(paths: list[str]) -> list[PoseStore]:
     stores = []
     for p in paths:
@@ -78,11 +84,14 @@ def load_samples(config: DataConfig, task: str = "islr", stores: list[PoseStore]
                 f"store {store.path} has samples without a language; set data.stores[{k}].language"
             )
         labels = store.column("label").tolist()
-        glosses = store.column("glosses").tolist()
         if task == "islr" and any(not lab for lab in labels):
             raise SlrPoseError(f"store {store.path} has samples without a label; isolated-sign training needs one per sample")
+        glosses = store.column("glosses" if config.target == "glosses" else "transcript").tolist()
+        if task == "cslr" and config.target == "transcript":
+            glosses = [" ".join(transcript_words(t)) for t in glosses]
         if task == "cslr" and any(not g.strip() for g in glosses):
-            raise SlrPoseError(f"store {store.path} has samples without glosses; continuous training needs a gloss sequence per sample")
+            what = "a gloss sequence" if config.target == "glosses" else "a transcript"
+            raise SlrPoseError(f"store {store.path} has samples without {what}; continuous training needs one per sample")
         cols["store"] += [k] * n
         cols["index"] += list(range(n))
         cols["language"] += langs

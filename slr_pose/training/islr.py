@@ -102,4 +102,5 @@ class ISLRTask:
             "num_channels": pre.num_channels,
             "landmarks": list(pre.layout.names),
             "preprocess": pre.config.to_dict(),
+            "extractors": [st.provenance.get("extractor", {}) for st in self.samples.stores],
         }

@@ -271,6 +271,8 @@ def train(
         }
         atomic_write_text(json.dumps(summary, indent=1), run_dir / "summary.json")
         _plot_curves(run_dir, history, task.score_name)
+        if hasattr(task, "finish"):
+            task.finish(run_dir)
     barrier(dist)
     return RunResult(run_dir, best["epoch"], history, val, test)
 
