@@ -19,16 +19,29 @@ from slr_pose.training.modeling import LoadedRun, load_run
 
 
 def run_samples(run: LoadedRun, store: str | Path, *, split: str = "all", language: str = "", task: str | None = None):
-    """The samples of ``store`` (one split, or all) as the run's data pipeline sees them."""
-    data = dataclasses.replace(
-        run.config.data,
-        stores=(StoreSource(str(store), language),),
-        split=SplitConfig(mode="column") if split != "all" else SplitConfig(mode="random", val_fraction=0, test_fraction=0),
-        shots=0,
-        groups="",
-    )
-    samples = load_samples(data, task or run.task)
-    indices = np.arange(len(samples)) if split == "all" else samples.where(split)
+    """The samples of ``store`` (one split, or all) as the run's data pipeline sees them.
+
+    For a store the run was trained on, ``split`` is the run's own split
+    (random and signer splits are recomputed from the run's seed); for any
+    other store it is the store's split column.
+    """
+    path = str(Path(store).resolve())
+    trained = [str(Path(s.path).resolve()) for s in run.config.data.stores]
+    if split != "all" and path in trained:
+        data = dataclasses.replace(run.config.data, shots=0, groups="")
+        samples = load_samples(data, task or run.task)
+        k = trained.index(path)
+        indices = np.flatnonzero((samples.store == k) & (samples.split == split))
+    else:
+        data = dataclasses.replace(
+            run.config.data,
+            stores=(StoreSource(str(store), language),),
+            split=SplitConfig(mode="column") if split != "all" else SplitConfig(mode="random", val_fraction=0, test_fraction=0),
+            shots=0,
+            groups="",
+        )
+        samples = load_samples(data, task or run.task)
+        indices = np.arange(len(samples)) if split == "all" else samples.where(split)
     if len(indices) == 0:
         raise SlrPoseError(f"store {store} has no samples in split {split!r}")
     return samples, indices, [run.preprocessor(s.layout) for s in samples.stores], data

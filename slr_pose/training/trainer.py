@@ -226,7 +226,7 @@ def train(
             val = task.evaluate(model, _eval_loader(task.val_set, config, device))
             row.update({f"val_{k}": v for k, v in _scalars(val).items()})
             score = val[task.score_name]
-            if score > best["score"]:
+            if score >= best["score"]:  # ties: the later, longer-trained epoch
                 best = {"epoch": epoch + 1, "score": score}
                 atomic_save({"model": model.state_dict(), "meta": _meta(task, config), "epoch": epoch + 1}, ckpt_dir / "best.pt")
         history.append(row)
@@ -308,7 +308,7 @@ def _progress(loader, desc: str, enabled: bool):
         return loader
     from tqdm.auto import tqdm
 
-    return tqdm(loader, desc=desc, leave=False, unit="batch")
+    return tqdm(loader, desc=desc, leave=False, unit="batch", disable=None)  # None: off when not a terminal
 
 
 def _write_metrics(run_dir: Path, history: list[dict]) -> None:
