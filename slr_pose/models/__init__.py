@@ -5,7 +5,7 @@ Stage of the pipeline: normalised graph tensors ``x (N, C, T, V)`` with a
 per-step gloss log-probabilities (continuous signing).
 
     from slr_pose.models import create_model, Recognizer
-    encoder = create_model("ctrgcn_tiny", in_channels=3, num_nodes=57,
+    encoder = create_model(DEFAULT_MODEL, in_channels=3, num_nodes=57,
                            adjacency=skeleton.adjacency("spatial"))
     model = Recognizer(encoder, {"rsl": 1000, "lsm": 150}, boundary=True)
 """

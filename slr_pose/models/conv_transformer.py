@@ -12,6 +12,12 @@ embedding: the convolutions carry order, as in the original):
 The depthwise convolution is causal (it looks back only), so padding at the
 end of a clip never reaches a real frame, and ECA averages over real frames
 only. The late dropout of the original is a training schedule, left out.
+
+``conv_transformer_graph`` (the default encoder) first runs two small
+per-frame graph convolutions over the skeleton (ST-GCN's spatial unit, weights
+shared by all landmarks, frames never mixed), so the embedding sees
+neighbourhoods rather than raw coordinates: a graph prior for small data at
+under a millisecond per clip.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from torch import nn
 
 from slr_pose.models.encoder import PoseEncoder
 from slr_pose.models.registry import register_model
+from slr_pose.models.stgcn import adjacency_tensor
 from slr_pose.models.transformer import TransformerBlock, attention_mask
 
 
@@ -40,6 +47,29 @@ class ECA(nn.Module):
             pooled = (h * weights).sum(-1) / weights.sum(-1).clamp(min=1.0)
         gate = torch.sigmoid(self.conv(pooled[:, None]))  # (N, 1, D)
         return h * gate.transpose(1, 2)
+
+
+class FrameGraphConv(nn.Module):
+    """ST-GCN's spatial unit on each frame alone: ``relu(bn(sum_k W_k x (A_k * M_k)))``.
+
+    Neighbours are aggregated before the channels are mixed (the same
+    function as :class:`~slr_pose.models.stgcn.GraphConv`, cheaper when few
+    channels come in), with frames as the batch: ``(B, C, V) -> (B, C_out, V)``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, adjacency: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("A", adjacency.clone())
+        self.importance = nn.Parameter(torch.ones_like(adjacency))
+        self.mix = nn.Conv1d(in_channels * adjacency.shape[0], out_channels, 1)
+        self.bn = nn.BatchNorm1d(out_channels)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        b, c, v = h.shape
+        k = self.A.shape[0]
+        a = (self.A * self.importance).permute(1, 0, 2).reshape(v, k * v)  # [v, k*V + w] = A_k[v, w]
+        agg = (h.reshape(b * c, v) @ a).view(b, c * k, v)  # channel c*K + k: x_c aggregated by A_k
+        return F.relu(self.bn(self.mix(agg)))
 
 
 class ConvBlock(nn.Module):
@@ -75,15 +105,28 @@ class ConvTransformer(PoseEncoder):
         kernel_size: depthwise conv length in frames.
         heads: attention heads.
         dropout: dropout inside blocks.
+        adjacency: ``(K, V, V)``; needed when ``graph_channels`` > 0.
+        graph_channels: width of two per-frame ST-GCN graph convolutions run
+            on each frame's landmarks before the embedding (0: none, the
+            original layout). They share weights across landmarks and give the
+            embedding the skeleton's neighbourhoods; they never mix frames.
 
     Shapes:
         ``(N, C, T, V)``, ``(N, T)`` -> ``(N, T, 2 * dim)``.
     """
 
     def __init__(self, in_channels: int, num_nodes: int, dim: int = 192, stacks: int = 2, convs: int = 3,
-                 kernel_size: int = 17, heads: int = 4, dropout: float = 0.1) -> None:
+                 kernel_size: int = 17, heads: int = 4, dropout: float = 0.1,
+                 adjacency: np.ndarray | None = None, graph_channels: int = 0) -> None:
         super().__init__(in_channels, num_nodes)
-        self.embed = nn.Linear(in_channels * num_nodes, dim, bias=False)
+        self.graph = None
+        per_node = in_channels
+        if graph_channels > 0:
+            a = adjacency_tensor(adjacency, num_nodes)
+            self.graph = nn.Sequential(FrameGraphConv(in_channels, graph_channels, a),
+                                       FrameGraphConv(graph_channels, graph_channels, a))
+            per_node = graph_channels
+        self.embed = nn.Linear(per_node * num_nodes, dim, bias=False)
         self.embed_bn = nn.BatchNorm1d(dim)
         blocks: list[nn.Module] = []
         for _ in range(stacks):
@@ -97,7 +140,10 @@ class ConvTransformer(PoseEncoder):
     def forward_features(self, x: torch.Tensor, frame_mask: torch.Tensor | None = None) -> torch.Tensor:
         self.check_input(x, frame_mask)
         n, c, t, v = x.shape
-        h = self.embed(x.permute(0, 2, 1, 3).reshape(n, t, c * v))  # (N, T, D)
+        frames = x.permute(0, 2, 1, 3).reshape(n * t, c, v)  # one (C, V) graph signal per frame
+        if self.graph is not None:
+            frames = self.graph(frames)  # (N*T, graph_channels, V)
+        h = self.embed(frames.reshape(n, t, -1))  # (N, T, D)
         h = self.embed_bn(h.transpose(1, 2)).transpose(1, 2)
         weights = None if frame_mask is None else frame_mask[:, None, :].to(h.dtype)
         mask = attention_mask(frame_mask)
@@ -110,7 +156,7 @@ class ConvTransformer(PoseEncoder):
 def conv_transformer(in_channels: int, num_nodes: int, adjacency: np.ndarray | None = None,
                      edge_index: np.ndarray | None = None, **kwargs) -> ConvTransformer:
     """The Kaggle first-place layout at width 192: 2 x (3 conv blocks + 1 transformer block)."""
-    return ConvTransformer(in_channels, num_nodes, **kwargs)
+    return ConvTransformer(in_channels, num_nodes, adjacency=adjacency, **kwargs)
 
 
 @register_model
@@ -118,4 +164,12 @@ def conv_transformer_small(in_channels: int, num_nodes: int, adjacency: np.ndarr
                            edge_index: np.ndarray | None = None, **kwargs) -> ConvTransformer:
     """Width 128, 2 x (2 conv blocks + 1 transformer block): for small data and one CPU thread."""
     kwargs = {"dim": 128, "convs": 2, **kwargs}
-    return ConvTransformer(in_channels, num_nodes, **kwargs)
+    return ConvTransformer(in_channels, num_nodes, adjacency=adjacency, **kwargs)
+
+
+@register_model
+def conv_transformer_graph(in_channels: int, num_nodes: int, adjacency: np.ndarray | None = None,
+                           edge_index: np.ndarray | None = None, **kwargs) -> ConvTransformer:
+    """``conv_transformer_small`` after two per-frame graph convolutions of 16 channels."""
+    kwargs = {"dim": 128, "convs": 2, "graph_channels": 16, **kwargs}
+    return ConvTransformer(in_channels, num_nodes, adjacency=adjacency, **kwargs)

@@ -20,6 +20,8 @@ torch_sparse and pyg_lib are not needed.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from torch import nn
@@ -34,7 +36,10 @@ LAYERS = ("gcn", "sage", "gatv2")
 
 def _pyg():
     try:
-        import torch_geometric.nn as gnn
+        with warnings.catch_warnings():
+            # torch-geometric scripts a helper at import time, which torch 2.13 deprecates
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import torch_geometric.nn as gnn
     except ImportError as e:  # pragma: no cover - torch-geometric is a core dependency
         raise SlrPoseError("this model needs torch-geometric; pip install torch-geometric") from e
     return gnn
@@ -49,7 +54,7 @@ class SpatialConv(nn.Module):
         self.layer = layer
         self.register_buffer("edge_index", edge_index.clone(), persistent=False)
         if layer == "gcn":
-            self.conv = gnn.GCNConv(in_channels, out_channels, cached=True)
+            self.conv = gnn.GCNConv(in_channels, out_channels)  # not cached: the cache would not follow .to(device)
         elif layer == "sage":
             self.conv = gnn.SAGEConv(in_channels, out_channels, root_weight=True)
         elif layer == "gatv2":

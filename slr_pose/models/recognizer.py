@@ -66,7 +66,7 @@ class Recognizer(EncoderModel):
 
     Example::
 
-        enc = create_model("ctrgcn_tiny", in_channels=3, num_nodes=57, adjacency=A)
+        enc = create_model(DEFAULT_MODEL, in_channels=3, num_nodes=57, adjacency=A)
         model = Recognizer(enc, {"rsl": 1000, "asl": 2000}, boundary=True)
         out = model(x, model.language_ids(["rsl", "asl"]), frame_mask)
     """

@@ -18,8 +18,10 @@ from typing import Callable, TypeVar
 
 from slr_pose.errors import SlrPoseError
 
-#: The encoder used when none is named: small, fast on one CPU thread, good on small data.
-DEFAULT_MODEL = "pose_transformer_small"
+#: The encoder used when none is named: under 1 M parameters and about 4 ms per
+#: 64-frame clip on one CPU thread, and among the best on the small-data probe of
+#: benchmarks/models.py (see benchmarks/results/models.md).
+DEFAULT_MODEL = "conv_transformer_graph"
 
 _MODELS: dict[str, Callable] = {}
 F = TypeVar("F", bound=Callable)

@@ -62,7 +62,6 @@ def test_reverse_within_length_is_its_own_inverse():
     assert torch.equal(reverse_within_length(r, lengths), x)
 
 
-@pytest.mark.slow
 def test_ctc_loss_falls_fast_on_a_tiny_real_batch(graph57, msl, make_encoder):
     x, targets = _sentences(msl, 4)
     model = _model(make_encoder, graph57, "bilstm", hidden=64, layers=1, downsample=2, dropout=0.0)

@@ -63,7 +63,6 @@ def _step(model, x, mask, lang, y, bnd):
     return loss
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", list_models())
 def test_every_model_meets_the_encoder_contract(name, graph57, msl, make_encoder):
     x_all, y_all = msl
