@@ -21,6 +21,7 @@ COMMANDS = {
     "evaluate": "evaluate:evaluate",
     "predict": "predict:predict",
     "vssign": "vssign:vssign",
+    "fewshot": "fewshot:fewshot",
     "lm": "lm:lm",
     "segment": "continuous:segment",
     "stitch": "continuous:stitch",

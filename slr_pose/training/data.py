@@ -173,6 +173,9 @@ def relative_boundary(source_index: np.ndarray, frame_mask: np.ndarray, start: i
 class PoseDataset(torch.utils.data.Dataset):
     """Model-ready samples of one split.
 
+    ``task``: ``islr`` (class targets and sign boundaries), ``cslr`` (gloss
+    token targets) or ``features`` (model input only).
+
     Augmentation (when ``train``) draws from a generator seeded by
     ``(seed, epoch, index)``: the same epoch gives the same batches whether a
     run is fresh or resumed, and whatever DataLoader worker builds them.
@@ -217,7 +220,8 @@ class PoseDataset(torch.utils.data.Dataset):
         sample = store.read(int(s.index[m]))
         rng = np.random.default_rng([self.seed, self.epoch, m]) if self.train else None
         out = self.preprocessors[s.store[m]](sample, rng=rng)
-        language = self.labels.language_index(s.language[m])
+        # "features": samples of another language, read only for their model input
+        language = self.labels.language_index(s.language[m]) if self.task != "features" else 0
         item = {
             "x": torch.from_numpy(np.ascontiguousarray(out.x)),
             "frame_mask": torch.from_numpy(np.asarray(out.frame_mask, dtype=bool)),
@@ -234,8 +238,9 @@ class PoseDataset(torch.utils.data.Dataset):
                 if has
                 else np.zeros(2, np.float32)
             )
-        else:
-            item["tokens"] = torch.as_tensor(self.vocab[s.language[m]].encode(s.glosses[m]), dtype=torch.long)
+        elif self.task == "cslr":
+            tokens = self.vocab[s.language[m]].encode(s.glosses[m], skip_unknown=not self.train)
+            item["tokens"] = torch.as_tensor(tokens, dtype=torch.long)
         return item
 
 

@@ -108,7 +108,13 @@ def load_run(run_dir: str | Path, *, which: str = "best") -> LoadedRun:
 
         sizes = {lang: len(g) for lang, g in meta["labels"].items()}
         model = build_ctc_model(config.model, sizes, pre)
-    model.load_state_dict(state["model"])
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError:
+        raise SlrPoseError(
+            f"the weights in {run_dir} do not fit model {config.model.name!r} as this slr-pose builds it "
+            "(a run from another version?)"
+        ) from None
     model.eval()
     run.model = model
     return run

@@ -64,6 +64,17 @@ class Task(Protocol):
     def meta(self) -> dict: ...
 
 
+def resolve_defaults(config: Config) -> Config:
+    """Fill in what "default" means today (the model name), so the run records it."""
+    import dataclasses
+
+    if config.model.name:
+        return config
+    from slr_pose.models import DEFAULT_MODEL
+
+    return dataclasses.replace(config, model=dataclasses.replace(config.model, name=DEFAULT_MODEL))
+
+
 def build_task(config: Config, dist: Dist) -> Task:
     if config.task == "islr":
         from slr_pose.training.islr import ISLRTask
@@ -137,6 +148,7 @@ def train(
             stays resumable); used to test and to split long runs.
     """
     run_dir = Path(run_dir)
+    config = resolve_defaults(config)
     dist = Dist.from_env()
     device = pick_device(config.train.device, dist)
     init_distributed(dist, device)
