@@ -52,24 +52,41 @@ class ECA(nn.Module):
 class FrameGraphConv(nn.Module):
     """ST-GCN's spatial unit on each frame alone: ``relu(bn(sum_k W_k x (A_k * M_k)))``.
 
-    Neighbours are aggregated before the channels are mixed (the same
-    function as :class:`~slr_pose.models.stgcn.GraphConv`, cheaper when few
-    channels come in), with frames as the batch: ``(B, C, V) -> (B, C_out, V)``.
+    The same function as :class:`~slr_pose.models.stgcn.GraphConv`, laid out
+    for many small graphs on a CPU: features are node-major ``(V, B, C)``;
+    neighbours are aggregated along the adjacency's nonzero entries only (a
+    skeleton has a few per node, against V in a dense product), as whole rows
+    of B*C values, and channels are mixed by one GEMM per partition over all
+    (node, graph) rows.
+
+    Shapes: ``(V, B, C)`` (B graphs, e.g. the N*T frames) -> ``(V, B, C_out)``.
     """
 
     def __init__(self, in_channels: int, out_channels: int, adjacency: torch.Tensor) -> None:
         super().__init__()
+        k, v, _ = adjacency.shape
+        part, src, dst = adjacency.nonzero(as_tuple=True)  # A_k[src, dst] != 0: dst gathers from src
         self.register_buffer("A", adjacency.clone())
+        self.register_buffer("entries", torch.stack([part, src, dst]), persistent=False)
+        self.register_buffer("rows", part * v + dst, persistent=False)  # output row k*V + dst
         self.importance = nn.Parameter(torch.ones_like(adjacency))
-        self.mix = nn.Conv1d(in_channels * adjacency.shape[0], out_channels, 1)
+        self.weight = nn.Parameter(torch.empty(k, in_channels, out_channels))
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+        nn.init.kaiming_uniform_(self.weight.view(k * in_channels, out_channels).T, a=5**0.5)
         self.bn = nn.BatchNorm1d(out_channels)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        b, c, v = h.shape
+        v, b, c = h.shape
         k = self.A.shape[0]
-        a = (self.A * self.importance).permute(1, 0, 2).reshape(v, k * v)  # [v, k*V + w] = A_k[v, w]
-        agg = (h.reshape(b * c, v) @ a).view(b, c * k, v)  # channel c*K + k: x_c aggregated by A_k
-        return F.relu(self.bn(self.mix(agg)))
+        part, src, dst = self.entries
+        weight = (self.A * self.importance)[part, src, dst]  # (E,)
+        flat = h.reshape(v, b * c)
+        agg = flat.new_zeros(k * v, b * c).index_add(0, self.rows, flat.index_select(0, src) * weight[:, None])
+        agg = agg.view(k, v * b, c)  # per partition: neighbours of each (node, graph) row
+        y = self.bias + agg[0] @ self.weight[0]
+        for i in range(1, k):
+            y = y + agg[i] @ self.weight[i]
+        return torch.relu(self.bn(y)).view(v, b, -1)
 
 
 class ConvBlock(nn.Module):
@@ -123,8 +140,8 @@ class ConvTransformer(PoseEncoder):
         per_node = in_channels
         if graph_channels > 0:
             a = adjacency_tensor(adjacency, num_nodes)
-            self.graph = nn.Sequential(FrameGraphConv(in_channels, graph_channels, a),
-                                       FrameGraphConv(graph_channels, graph_channels, a))
+            self.graph = nn.ModuleList([FrameGraphConv(in_channels, graph_channels, a),
+                                        FrameGraphConv(graph_channels, graph_channels, a)])
             per_node = graph_channels
         self.embed = nn.Linear(per_node * num_nodes, dim, bias=False)
         self.embed_bn = nn.BatchNorm1d(dim)
@@ -140,9 +157,13 @@ class ConvTransformer(PoseEncoder):
     def forward_features(self, x: torch.Tensor, frame_mask: torch.Tensor | None = None) -> torch.Tensor:
         self.check_input(x, frame_mask)
         n, c, t, v = x.shape
-        frames = x.permute(0, 2, 1, 3).reshape(n * t, c, v)  # one (C, V) graph signal per frame
-        if self.graph is not None:
-            frames = self.graph(frames)  # (N*T, graph_channels, V)
+        if self.graph is None:
+            frames = x.permute(0, 2, 1, 3)  # (N, T, C, V)
+        else:
+            nodes = x.permute(3, 0, 2, 1).reshape(v, n * t, c)  # (V, N*T, C): one graph per frame
+            for layer in self.graph:
+                nodes = layer(nodes)
+            frames = nodes.view(v, n, t, -1).permute(1, 2, 0, 3)  # (N, T, V, graph_channels)
         h = self.embed(frames.reshape(n, t, -1))  # (N, T, D)
         h = self.embed_bn(h.transpose(1, 2)).transpose(1, 2)
         weights = None if frame_mask is None else frame_mask[:, None, :].to(h.dtype)
