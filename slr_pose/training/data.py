@@ -213,7 +213,8 @@ class PoseDataset(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.indices)
 
-    def __getitem__(self, i: int) -> dict:
+    def __getitem__(self, i: int) -> tuple:
+        """``(Processed, targets)``: the model input and a dict of what the batch needs besides."""
         m = int(self.indices[i])
         s = self.samples
         store = s.stores[s.store[m]]
@@ -222,49 +223,39 @@ class PoseDataset(torch.utils.data.Dataset):
         out = self.preprocessors[s.store[m]](sample, rng=rng)
         # "features": samples of another language, read only for their model input
         language = self.labels.language_index(s.language[m]) if self.task != "features" else 0
-        item = {
-            "x": torch.from_numpy(np.ascontiguousarray(out.x)),
-            "frame_mask": torch.from_numpy(np.asarray(out.frame_mask, dtype=bool)),
-            "language": language,
-            "index": m,
-        }
+        item = {"language": language, "index": m}
         if self.task == "islr":
             item["target"] = self.labels.class_index(s.language[m], s.label[m])
             info = sample.info
             has = info.sign_start >= 0 and info.sign_end > info.sign_start
             item["has_boundary"] = has
-            item["boundary"] = torch.from_numpy(
+            item["boundary"] = (
                 relative_boundary(out.source_index, out.frame_mask, info.sign_start, info.sign_end)
                 if has
                 else np.zeros(2, np.float32)
             )
         elif self.task == "cslr":
-            tokens = self.vocab[s.language[m]].encode(s.glosses[m], skip_unknown=not self.train)
-            item["tokens"] = torch.as_tensor(tokens, dtype=torch.long)
-        return item
+            item["tokens"] = self.vocab[s.language[m]].encode(s.glosses[m], skip_unknown=not self.train)
+        return out, item
 
 
-def collate(items: list[dict]) -> dict:
-    """Stack a batch, padding the time axis to the longest sample."""
-    t = max(it["x"].shape[1] for it in items)
-    c, v = items[0]["x"].shape[0], items[0]["x"].shape[2]
-    x = torch.zeros(len(items), c, t, v)
-    mask = torch.zeros(len(items), t, dtype=torch.bool)
-    for k, it in enumerate(items):
-        n = it["x"].shape[1]
-        x[k, :, :n] = it["x"]
-        mask[k, :n] = it["frame_mask"]
+def collate(items: list[tuple]) -> dict:
+    """A batch of tensors (see the module docstring); time padded to the longest sample."""
+    from slr_pose.graphs.batch import collate as pad
+
+    padded = pad([out for out, _ in items])
+    extras = [item for _, item in items]
     batch = {
-        "x": x,
-        "frame_mask": mask,
-        "language": torch.tensor([it["language"] for it in items], dtype=torch.long),
-        "index": torch.tensor([it["index"] for it in items], dtype=torch.long),
+        "x": torch.from_numpy(padded.x),
+        "frame_mask": torch.from_numpy(padded.frame_mask),
+        "language": torch.tensor([it["language"] for it in extras], dtype=torch.long),
+        "index": torch.tensor([it["index"] for it in extras], dtype=torch.long),
     }
-    if "target" in items[0]:
-        batch["target"] = torch.tensor([it["target"] for it in items], dtype=torch.long)
-        batch["boundary"] = torch.stack([it["boundary"] for it in items])
-        batch["has_boundary"] = torch.tensor([it["has_boundary"] for it in items], dtype=torch.bool)
-    if "tokens" in items[0]:
-        batch["tokens"] = torch.cat([it["tokens"] for it in items])
-        batch["token_lengths"] = torch.tensor([len(it["tokens"]) for it in items], dtype=torch.long)
+    if "target" in extras[0]:
+        batch["target"] = torch.tensor([it["target"] for it in extras], dtype=torch.long)
+        batch["boundary"] = torch.from_numpy(np.stack([it["boundary"] for it in extras]))
+        batch["has_boundary"] = torch.tensor([it["has_boundary"] for it in extras], dtype=torch.bool)
+    if "tokens" in extras[0]:
+        batch["tokens"] = torch.from_numpy(np.concatenate([it["tokens"] for it in extras]).astype(np.int64))
+        batch["token_lengths"] = torch.tensor([len(it["tokens"]) for it in extras], dtype=torch.long)
     return batch
