@@ -151,6 +151,9 @@ class ConvTransformer(PoseEncoder):
             blocks.append(TransformerBlock(dim, heads, mlp_ratio=2.0, dropout=dropout))
         self.blocks = nn.ModuleList(blocks)
         self.top = nn.Linear(dim, 2 * dim)
+        # not in the original: normalised features keep the heads (and the boundary
+        # regression in particular) well scaled when training is short
+        self.norm = nn.LayerNorm(2 * dim)
         self.dim = dim
         self.num_features = 2 * dim
 
@@ -170,7 +173,7 @@ class ConvTransformer(PoseEncoder):
         mask = attention_mask(frame_mask)
         for block in self.blocks:
             h = block(h, weights if isinstance(block, ConvBlock) else mask)
-        return self.top(h)
+        return self.norm(self.top(h))
 
 
 @register_model
