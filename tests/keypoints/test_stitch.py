@@ -344,6 +344,8 @@ def test_trimming_agrees_with_the_preprocessor_idle_trim(source, request):
     ref = BodyReference.from_layout(store.layout)
     for i in range(len(store)):
         s = store.read(i)
-        *_, first, last = clip_frame(s.xyz, s.missing, ref.ref, ref.ref_group, s.info.aspect, ref.motion,
-                                     ref.motion_group, 1.0, 0.0, True)
+        *_, first, last = clip_frame(
+            s.xyz, s.missing, s.confidence, 0.0, ref.ref, ref.ref_group, s.info.aspect, ref.motion,
+            ref.motion_group, 1.0, 0.0, True,
+        )  # fmt: skip
         assert active_range(s, store.layout) == (first, last + 1)

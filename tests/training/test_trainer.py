@@ -47,7 +47,7 @@ def quiet(*a, **k):
 
 @pytest.mark.slow
 def test_short_run_on_real_msl_beats_chance(msl_store, tmp_path):
-    cfg = load_config(write_config(tmp_path, [{"path": str(msl_store)}]))
+    cfg = load_config(write_config(tmp_path, [{"path": str(msl_store)}], train={"epochs": 12}))
     result = train(cfg, tmp_path / "run", progress=False, log=quiet)
     # 5 signs: chance is 20%; 17 held-out real sequences
     assert result.test["top1"] >= 0.7, result.test
