@@ -22,5 +22,11 @@ test: $(STAMP)
 demo: $(STAMP)
 	bash scripts/demo.sh $(VENV)
 
+# The benchmarks (tens of minutes in all; most write benchmarks/results/*.md).
+# One or some: make bench BENCH="normalisation extraction"
+BENCH ?= normalisation extraction store_layout importers decoding models
+bench: $(STAMP)
+	for b in $(BENCH); do $(PY) benchmarks/$$b.py || exit 1; done
+
 clean:
 	rm -rf $(VENV) runs/demo

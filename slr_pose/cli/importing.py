@@ -82,6 +82,12 @@ def import_group() -> None:
     source has no landmarks. Importing again skips samples already stored
     from the same content; ids stored from different content are reported
     as conflicts and never overwritten.
+
+    \b
+    Examples:
+      slr-pose import kaggle asl-signs/train.csv -o asl.h5 --sign hello --sign thankyou
+      slr-pose import numpy data/msl150/keypoints_sample.npz --spec msl150 --language mfs --trim -o msl.h5
+      slr-pose import pose clips/ --language ase -o clips.h5
     """
 
 

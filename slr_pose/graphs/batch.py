@@ -26,6 +26,7 @@ class Batch:
         landmark_mask: ``(N, T, V)`` bool.
         source_index: ``(N, T)`` float32, -1 on padding.
         lengths: ``(N,)`` int64 real frames per sample.
+        observed_mask: ``(N, T, V)`` bool, ``landmark_mask`` without gap-filled points.
     """
 
     x: np.ndarray
@@ -33,6 +34,7 @@ class Batch:
     landmark_mask: np.ndarray
     source_index: np.ndarray
     lengths: np.ndarray
+    observed_mask: np.ndarray
 
 
 def collate(items: Sequence[Processed]) -> Batch:
@@ -48,11 +50,13 @@ def collate(items: Sequence[Processed]) -> Batch:
     x = np.zeros((n, c, t, v), np.float32)
     frame_mask = np.zeros((n, t), bool)
     landmark_mask = np.zeros((n, t, v), bool)
+    observed_mask = np.zeros((n, t, v), bool)
     source_index = np.full((n, t), -1.0, np.float32)
     for k, it in enumerate(items):
         m = it.x.shape[1]
         x[k, :, :m] = it.x
         frame_mask[k, :m] = it.frame_mask
         landmark_mask[k, :m] = it.landmark_mask
+        observed_mask[k, :m] = it.observed_mask
         source_index[k, :m] = it.source_index
-    return Batch(x, frame_mask, landmark_mask, source_index, frame_mask.sum(1).astype(np.int64))
+    return Batch(x, frame_mask, landmark_mask, source_index, frame_mask.sum(1).astype(np.int64), observed_mask)

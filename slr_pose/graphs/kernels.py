@@ -16,9 +16,9 @@ Conventions shared by both:
 - a point is valid when its group is not marked missing, its x, y, z are
   finite and within ``LIMIT`` (image-normalised coordinates beyond that are
   detector failures, and would overflow float32 once scaled), and its
-  confidence is at least ``min_conf`` (MediaPipe's pose visibility: low for
-  body points outside the frame, whose positions it guesses; hand and face
-  points have confidence 1 when found);
+  confidence is at least ``min_conf`` (so a NaN confidence means missing;
+  MediaPipe's pose visibility: low for body points outside the frame, whose
+  positions it guesses; hand and face points have confidence 1 when found);
 - ``xyz`` is ``(T, V, 3)`` float32 as stored (x, y fractions of width and
   height, MediaPipe's relative z), ``missing`` is ``(T, G)`` bool.
 """
@@ -199,7 +199,9 @@ def normalise(
     Returns:
         ``x``: ``(len(streams) * dims, out_len, V)`` float32, zero where
         invalid; ``mask``: ``(out_len, V)`` bool, the joint is valid;
-        ``source``: ``(out_len,)`` float32 sampled position, -1 on padding.
+        ``observed``: ``(out_len, V)`` bool, valid and sampled from detections
+        only (no gap filling); ``source``: ``(out_len,)`` float32 sampled
+        position, -1 on padding.
     """
     v_len = idx.shape[0]
     positions = np.empty(n_pos)
@@ -214,9 +216,11 @@ def normalise(
     pts = work[: 3 * v_len * t_len].reshape((3, t_len, v_len))
     q = work[3 * v_len * t_len : need].reshape((3, n_pos, v_len))
     ok = _gather(xyz, missing, confidence, min_conf, idx, gidx, affine, pts)
+    seen = ok
     if max_gap > 0:
+        seen = ok.copy()
         _fill_gaps(pts, ok, max_gap)
-    qok = _resample(pts, ok, positions, out_len, drop, q)
+    qok, qseen = _resample(pts, ok, seen, positions, out_len, drop, q)
     out = np.empty((streams.shape[0] * dims, out_len, v_len), np.float32)
     out[:, n_pos:] = 0.0  # padding
     for si in range(streams.shape[0]):
@@ -231,7 +235,7 @@ def normalise(
             _bone_motion(out, base, q, qok, parents, dims)
         elif s == HAND:
             _hand(out, base, q, qok, dims, hand_of, hand_wrist, _palm_lengths(pts, ok, hand_wrist, hand_palm))
-    return out, qok, source
+    return out, qok, qseen, source
 
 
 @nb.njit(cache=True)
@@ -246,7 +250,8 @@ def _gather(xyz, missing, confidence, min_conf, idx, gidx, affine, pts):
     for t in range(t_len):
         for j in range(v_len):
             s, g = idx[j], gidx[j]
-            if (g >= 0 and missing[t, g]) or confidence[t, s] < min_conf:
+            # not >=: a NaN confidence is missing, as in _validity
+            if (g >= 0 and missing[t, g]) or not confidence[t, s] >= min_conf:
                 continue
             x, y, z = xyz[t, s, 0], xyz[t, s, 1], xyz[t, s, 2]
             if _finite(x, y, z):
@@ -277,14 +282,16 @@ def _fill_gaps(pts, ok, max_gap):
 
 
 @nb.njit(cache=True)
-def _resample(pts, ok, positions, out_len, drop, q):
+def _resample(pts, ok, seen, positions, out_len, drop, q):
     """Points at fractional frame positions, minus dropped ones, into ``q`` ``(3, L, V)`` (0 where invalid).
 
-    Returns the ``(out_len, V)`` validity.
+    Returns the ``(out_len, V)`` validity, and where it holds with every
+    stored point used in ``seen`` (detected, not gap-filled).
     """
     t_len, v_len = ok.shape
     n_pos = positions.shape[0]
     qok = np.zeros((out_len, v_len), np.bool_)
+    qseen = np.zeros((out_len, v_len), np.bool_)
     dropping = drop.shape[0] > 0
     for k in range(n_pos):
         p = min(max(positions[k], 0.0), t_len - 1.0)
@@ -295,6 +302,7 @@ def _resample(pts, ok, positions, out_len, drop, q):
             for j in range(v_len):
                 good = ok[i0, j] and not (dropping and drop[k, j])
                 qok[k, j] = good
+                qseen[k, j] = good and seen[i0, j]
                 for c in range(3):
                     q[c, k, j] = pts[c, i0, j] if good else 0.0
             continue
@@ -308,15 +316,18 @@ def _resample(pts, ok, positions, out_len, drop, q):
                 for c in range(3):
                     q[c, k, j] = (1.0 - w) * pts[c, i0, j] + w * pts[c, i1, j]
                 qok[k, j] = True
+                qseen[k, j] = seen[i0, j] and seen[i1, j]
             elif a and w <= 0.5:
                 for c in range(3):
                     q[c, k, j] = pts[c, i0, j]
                 qok[k, j] = True
+                qseen[k, j] = seen[i0, j]
             elif b and w >= 0.5:
                 for c in range(3):
                     q[c, k, j] = pts[c, i1, j]
                 qok[k, j] = True
-    return qok
+                qseen[k, j] = seen[i1, j]
+    return qok, qseen
 
 
 # The stream writers fill channels base .. base + dims - 1 of out (C, out_len, V)

@@ -13,7 +13,7 @@ Per sample, in order:
 
 0. validity: a landmark counts as found when its group is not marked missing,
    its coordinates are finite and inside +-1e4 image sizes, and its
-   confidence is at least ``min_confidence``;
+   confidence is at least ``min_confidence`` (a NaN confidence never is);
 1. body frame (:mod:`slr_pose.graphs.normalize`): isotropic coordinates,
    centred on the shoulder midpoint, in shoulder widths;
 2. idle trimming: leading and trailing frames without a hand in view (and,
@@ -30,7 +30,9 @@ Per sample, in order:
 6. streams (:mod:`slr_pose.graphs.streams`).
 
 What a model sees where data is missing: zeros in ``x``, False in
-``landmark_mask``; never NaN. ``x`` is always finite.
+``landmark_mask``; never NaN. ``x`` is always finite. ``observed_mask`` is
+``landmark_mask`` without the points that gap filling made up, for losses or
+metrics that should count detections only.
 """
 
 from __future__ import annotations
@@ -174,6 +176,10 @@ class Processed:
         frame_mask: ``(T,)`` bool, True on real frames, False on padding.
         landmark_mask: ``(T, V)`` bool, True where the joint is observed or
             interpolated (False on padding, long gaps and dropped points).
+        observed_mask: ``(T, V)`` bool, True where the joint comes from
+            detections only: ``landmark_mask`` minus the points filled over
+            short gaps (resampling between two detections still counts as
+            observed; resampling that uses a filled point does not).
         source_index: ``(T,)`` float32, the fractional stored-frame index each
             output frame was sampled at (-1 on padding): maps sign_start /
             sign_end and gloss spans through trimming, cropping and resampling.
@@ -187,6 +193,7 @@ class Processed:
     source_index: np.ndarray
     mirrored: bool
     body: str
+    observed_mask: np.ndarray
 
     @property
     def length(self) -> int:
@@ -321,11 +328,11 @@ class Preprocessor:
             drop = aug.dropout(rng, n, out_len, self.num_nodes, self._hands)
         idx, gidx = self._mirror_perm if mirror else (self._idx, self._gidx)
         work = self._work(3 * self.num_nodes * (len(xyz) + n))
-        x, mask, source = k.normalise(
+        x, mask, observed, source = k.normalise(
             xyz, missing, conf, min_conf, idx, gidx, affine, cfg.max_gap, first, step, n, out_len, drop, self._parents,
             self._codes, cfg.dims, self._hand_of, self._hand_wrist, self._hand_palm, work,
         )  # fmt: skip
-        return Processed(x, source >= 0, mask, source, bool(mirror), BODY_METHODS[method])
+        return Processed(x, source >= 0, mask, source, bool(mirror), BODY_METHODS[method], observed)
 
     def _work(self, size: int) -> np.ndarray:
         """This thread's scratch buffer for the kernel, grown when needed (kept up to 64 MB)."""

@@ -88,10 +88,11 @@ def normalise(
 ):
     """Twin of :func:`slr_pose.graphs.kernels.normalise` (``work`` is not needed)."""
     t_len, v_len = len(xyz), len(idx)
-    sub = xyz[:, idx].astype(np.float64)
     ok = _valid(xyz, missing, confidence, min_conf, idx, gidx)
+    sub = np.where(ok[..., None], xyz[:, idx], 0.0)  # no inf * 0 below
     pts = sum(sub[..., c, None] * affine[:, c] for c in range(3)) + affine[:, 3]
     pts[~ok] = 0.0
+    seen = ok
     # short gaps
     t = np.arange(t_len)[:, None]
     prev = np.maximum.accumulate(np.where(ok, t, -1), axis=0)
@@ -113,13 +114,17 @@ def normalise(
     a, b = ok[i0], ok[i1]
     q = np.zeros((out_len, v_len, 3))
     qok = np.zeros((out_len, v_len), bool)
+    qseen = np.zeros((out_len, v_len), bool)
     lerp = (1.0 - w[..., None]) * pts[i0] + w[..., None] * pts[i1]
     use_a = a & ~b & (w <= 0.5)
     use_b = ~a & b & (w >= 0.5)
     q[:n_pos] = np.where((a & b)[..., None], lerp, np.where(use_a[..., None], pts[i0], np.where(use_b[..., None], pts[i1], 0.0)))
     qok[:n_pos] = (a & b) | use_a | use_b
+    sa, sb = seen[i0], seen[i1]
+    qseen[:n_pos] = np.where(w == 0.0, sa, (a & b & sa & sb) | (use_a & sa) | (use_b & sb))
     if drop.shape[0] > 0:
         qok[:n_pos] &= ~drop[:n_pos]
+    qseen &= qok
     q[~qok] = 0.0
     # streams
     qv, pv = q[:n_pos], qok[:n_pos]
@@ -144,7 +149,7 @@ def normalise(
             val = (qv - wrist) / palm[h][:, None]
             good = pv & pv[:, hand_wrist[h]] & (hand_of >= 0)
         out[si * dims : (si + 1) * dims, :n_pos] = np.where(good[..., None], val, 0.0)[..., :dims].transpose(2, 0, 1)
-    return out, qok, source
+    return out, qok, qseen, source
 
 
 def _palm_lengths(pts, ok, hand_wrist, hand_palm):

@@ -343,6 +343,10 @@ def run_extraction(
                 continue
             commits.add(result)
             summary.add(result)
+        if not bar.disable:
+            with bar.get_lock():
+                bar.total = bar.n  # the headers' frame counts are estimates: end at 100%
+            bar.refresh()
     return summary
 
 
@@ -393,6 +397,8 @@ def _count_frames_in_background(todo: list[VideoInput], options: ExtractOptions,
     def count() -> None:
         total = sum(_expected_frames(i, options) for i in todo)
         with bar.get_lock():
+            if bar.total is not None:
+                return  # the run has ended and set the true count
             bar.total = total
         bar.refresh()
 

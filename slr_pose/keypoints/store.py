@@ -50,7 +50,7 @@ FORMAT = "slr-pose-store"
 SCHEMA_VERSION = 1
 
 #: Frames per HDF5 chunk along the frame axis, and the compression filter;
-#: chosen by ``benchmarks/store_layout.py`` (see benchmarks/RESULTS.md).
+#: chosen by ``benchmarks/store_layout.py`` (see benchmarks/results/extraction.md).
 CHUNK_FRAMES = 64
 COMPRESSION = {"compression": "gzip", "compression_opts": 1, "shuffle": True}
 

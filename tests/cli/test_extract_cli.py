@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.resources
 import importlib.util
+import re
 import shutil
 
 import pytest
@@ -61,6 +62,23 @@ def test_extract_then_rerun(videos, tmp_path):
     assert sorted(s.ids) == ["ambulancia_001", "doctor_001"] and set(s.column("language")) == {"lsm"}
     r = run("extract", videos, "-o", store, "--language", "lsm", *CHEAP)
     assert (r.exit_code, r.stdout) == (0, "extracted 0, skipped 2 (already stored), failed 0\n")
+
+
+@pytest.mark.slow
+def test_progress_bar_shows_frames_per_second(tmp_path):
+    store = tmp_path / "s.h5"
+    r = run("extract", MSL_VIDEOS[0], "-o", store, *CHEAP, "--progress")
+    assert r.exit_code == 0, r.output
+    frames = len(PoseStore(store).missing_mask())
+    assert r.stdout.splitlines()[0] == "extracted 1, skipped 0 (already stored), failed 0"  # the bar stays off stdout
+    final = r.stderr.replace("\r", "\n").strip().splitlines()[-1]
+    # e.g. "100%|##########| 11/11 [00:02<00:00,  4.71frame/s]": count of total, elapsed<ETA, rate
+    m = re.search(r"(\d+)/(\d+) \[\d\d:\d\d<\d\d:\d\d, +(\d+(?:\.\d+)?)frame/s\]", final)
+    assert m, final
+    assert int(m.group(1)) == int(m.group(2)) == frames and float(m.group(3)) > 0
+    assert final.startswith("100%")
+    quiet = run("extract", MSL_VIDEOS[0], "-o", tmp_path / "q.h5", *CHEAP, "--no-progress")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
 
 
 @pytest.mark.slow

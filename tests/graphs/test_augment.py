@@ -48,16 +48,84 @@ def test_rotation_keeps_lengths_and_translation_keeps_bones(msl_samples):
     assert np.ptp(shift, axis=1).max() < 1e-5 and np.abs(shift).max() > 0.01  # one rigid shift
 
 
-def test_scale_and_shear_change_sizes_within_bounds(msl_samples):
-    s = msl_samples[7]
-    base = Preprocessor(NO_FACE, **PLAIN)(s)
-    pre = Preprocessor(NO_FACE, augment=Augment(**{**OFF, "scale": 0.2}), **PLAIN)
-    ratios = []
-    for seed in range(20):
-        out = pre(s, rng=np.random.default_rng(seed))
-        m = base.landmark_mask
-        ratios.append(np.linalg.norm(out.x[3:6][:, m]) / np.linalg.norm(base.x[3:6][:, m]))
+def _augmented(sample, seeds: int = 20, **transform):
+    """The plain result and one per seed with only ``transform`` on."""
+    pre = Preprocessor(NO_FACE, augment=Augment(**{**OFF, **transform}), **PLAIN)
+    return Preprocessor(NO_FACE, **PLAIN)(sample), [pre(sample, rng=np.random.default_rng(k)) for k in range(seeds)]
+
+
+def test_scale_changes_sizes_within_bounds(msl_samples):
+    base, outs = _augmented(msl_samples[7], scale=0.2)
+    m = base.landmark_mask
+    ratios = [np.linalg.norm(out.x[3:6][:, m]) / np.linalg.norm(base.x[3:6][:, m]) for out in outs]
     assert 0.8 - 1e-6 <= min(ratios) < 0.95 and 1.05 < max(ratios) <= 1.2 + 1e-6
+
+
+def _linear_map(base, out):
+    """The 3x3 map taking the base joints to the augmented ones (least squares over valid points), and its residual."""
+    m = base.landmark_mask
+    p, q = base.x[:3, m].T, out.x[:3, m].T  # (P, 3)
+    r, *_ = np.linalg.lstsq(p, q, rcond=None)
+    return r.T, np.abs(p @ r - q).max()
+
+
+def test_shear_alone_moves_x_by_y_and_y_by_x(msl_samples):
+    base, outs = _augmented(msl_samples[7], shear=0.3)
+    factors = []
+    for out in outs:
+        np.testing.assert_array_equal(out.landmark_mask, base.landmark_mask)
+        r, residual = _linear_map(base, out)
+        assert residual < 1e-5
+        # x' = x + a * y, y' = b * x + y, z' = z
+        a, b = r[0, 1], r[1, 0]
+        np.testing.assert_allclose(r, [[1, a, 0], [b, 1, 0], [0, 0, 1]], atol=1e-5)
+        np.testing.assert_allclose(out.x[2], base.x[2], atol=1e-6)
+        factors += [a, b]
+    factors = np.array(factors)
+    assert np.abs(factors).max() <= 0.3 + 1e-5 and np.abs(factors).max() > 0.2
+    assert (factors > 0.05).any() and (factors < -0.05).any()
+
+
+def test_crop_alone_cuts_at_most_its_fraction(msl_samples):
+    base, outs = _augmented(msl_samples[3], seeds=30, crop=0.4)
+    assert base.length == 30
+    cuts = []
+    for out in outs:
+        src = out.source_index[: out.length]
+        np.testing.assert_allclose(np.diff(src), 1.0, atol=1e-5)  # same speed: only the ends move
+        assert src[0] >= 0 and src[-1] <= 29
+        cut = 1 - (src[-1] - src[0]) / 29
+        assert cut <= 0.4 + 1 / 29  # the last partial frame may be lost to whole-frame steps
+        cuts.append(cut)
+        # the values are the uncut clip's, sampled at the cut's positions
+        i0, w = np.floor(src).astype(int), (src - np.floor(src))[None, :, None]
+        i1 = np.minimum(i0 + 1, 29)
+        both = base.landmark_mask[i0] & base.landmark_mask[i1]
+        want = (1 - w) * base.x[:, i0] + w * base.x[:, i1]
+        np.testing.assert_allclose(out.x[:3][:, both], want[:3][:, both], atol=1e-5)
+    assert max(cuts) > 0.3 and min(cuts) < 0.1
+
+
+def test_depth_rotation_turns_in_3d_and_keeps_bone_lengths(msl_samples):
+    base, outs = _augmented(msl_samples[5], depth_rotation=30)
+    m = base.landmark_mask
+    yaws, pitches = [], []
+    for out in outs:
+        # 3D bone lengths stay; their lengths in the image plane do not
+        np.testing.assert_allclose(np.linalg.norm(out.x[3:6], axis=0), np.linalg.norm(base.x[3:6], axis=0), atol=1e-5)
+        r, residual = _linear_map(base, out)
+        assert residual < 1e-5
+        np.testing.assert_allclose(r @ r.T, np.eye(3), atol=1e-5)  # a rotation
+        assert np.linalg.det(r) == pytest.approx(1.0, abs=1e-5)
+        # turning (about y) then nodding (about x): y' = cos(p) y - sin(p) z never involves x
+        assert abs(r[1, 0]) < 1e-5
+        yaws.append(np.degrees(np.arctan2(-r[2, 0], r[0, 0])))
+        pitches.append(np.degrees(np.arctan2(-r[1, 2], r[1, 1])))
+        assert np.abs(out.x[2, m] - base.x[2, m]).max() > 1e-3  # z changes
+    for angles in (np.array(yaws), np.array(pitches)):
+        assert np.abs(angles).max() <= 30 + 1e-3 and np.abs(angles).max() > 15
+    flat, turned = np.linalg.norm(base.x[3:5], axis=0), np.linalg.norm(outs[0].x[3:5], axis=0)
+    assert np.abs(turned - flat)[m].max() > 0.01
 
 
 def test_landmark_and_hand_dropout(msl_samples):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -27,6 +29,7 @@ def _agree(layout, samples, options):
         a, b = fast(s, rng=np.random.default_rng(i)), twin(s, rng=np.random.default_rng(i))
         np.testing.assert_allclose(a.x, b.x, rtol=1e-6, atol=1e-6, err_msg=s.info.id)
         np.testing.assert_array_equal(a.landmark_mask, b.landmark_mask, err_msg=s.info.id)
+        np.testing.assert_array_equal(a.observed_mask, b.observed_mask, err_msg=s.info.id)
         np.testing.assert_array_equal(a.source_index, b.source_index, err_msg=s.info.id)
         assert a.mirrored == b.mirrored and a.body == b.body
 
@@ -44,6 +47,24 @@ def test_twins_agree_on_kaggle(kaggle_samples, config):
 def test_twins_agree_on_msl(msl_samples, config):
     assert sum(s.missing[:, 1].any() for s in msl_samples) > 40  # left hand often missed
     _agree(NO_FACE, msl_samples, CONFIGS[config])
+
+
+@pytest.mark.parametrize("min_confidence", [0.0, 0.5])
+def test_nan_confidence_is_missing_in_both_twins(msl_samples, min_confidence):
+    rng = np.random.default_rng(7)
+    samples = []
+    for s in msl_samples[:30]:
+        conf = s.confidence.copy()
+        conf[rng.random(conf.shape) < 0.05] = np.nan
+        conf[:4, 11:13] = np.nan  # both shoulders: the body frame comes from the other frames
+        samples.append(replace(s, confidence=conf))
+    _agree(NO_FACE, samples, {"min_confidence": min_confidence})
+    _agree(NO_FACE, samples, {"min_confidence": min_confidence, "length": None, "trim_idle": False, "max_gap": 0})
+    pre = Preprocessor(NO_FACE, length=None, trim_idle=False, max_gap=0, min_confidence=min_confidence)
+    for s in samples:
+        out = pre(s)
+        nan = np.isnan(s.confidence[:, NO_FACE.index(pre.layout.names)])
+        assert nan.any() and not out.landmark_mask[nan].any()
 
 
 def test_clip_frame_twin_on_partial_bodies(msl_samples):

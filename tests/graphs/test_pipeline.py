@@ -117,21 +117,27 @@ def test_all_landmarks_missing_gives_a_masked_result():
     assert out.length == 12  # the frames are real, only empty
 
 
-def test_nan_and_inf_where_a_landmark_is_claimed_found(msl_samples):
-    s = next(s for s in msl_samples if not s.missing[3:7][:, [0, 2]].any())  # pose and right hand found
-    xyz = s.xyz.copy()
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_nan_and_inf_where_a_landmark_is_claimed_found(msl_samples, backend):
+    s = next(s for s in msl_samples if not s.missing[3:9][:, [0, 2]].any())  # pose and right hand found
+    xyz, conf = s.xyz.copy(), s.confidence.copy()
     xyz[3, 15] = np.nan  # missing says the pose was found, the value says otherwise
     xyz[4, 60, 1] = np.inf
     xyz[5, 61] = -np.inf
     xyz[6, 12, 0] = 3e38  # finite, but far beyond any image
-    pre = Preprocessor(NO_FACE, length=None, trim_idle=False, max_gap=0)
-    out, base = pre(replace(s, xyz=xyz)), pre(s)
-    assert np.isfinite(out.x).all()
-    bad = [(3, "pose/LEFT_WRIST"), (4, "right_hand/INDEX_FINGER_PIP"), (5, "right_hand/INDEX_FINGER_DIP"), (6, "pose/RIGHT_SHOULDER")]
-    bad = {(t, pre.layout.names.index(n)) for t, n in bad}
-    lost = {(int(t), int(j)) for t, j in zip(*np.nonzero(base.landmark_mask & ~out.landmark_mask))}
-    assert lost == bad and not (out.landmark_mask & ~base.landmark_mask).any()
-    assert not any(out.x[:, t, j].any() for t, j in bad)
+    conf[7, 13] = np.nan  # a found point with a NaN confidence: as good as missing, at any min_confidence
+    conf[8, 62] = np.nan
+    bad = [(3, "pose/LEFT_WRIST"), (4, "right_hand/INDEX_FINGER_PIP"), (5, "right_hand/INDEX_FINGER_DIP"),
+           (6, "pose/RIGHT_SHOULDER"), (7, "pose/LEFT_ELBOW"), (8, "right_hand/INDEX_FINGER_TIP")]
+    for min_confidence in (0.0, 0.5):
+        pre = Preprocessor(NO_FACE, length=None, trim_idle=False, max_gap=0, min_confidence=min_confidence, backend=backend)
+        out, base = pre(replace(s, xyz=xyz, confidence=conf)), pre(s)
+        assert np.isfinite(out.x).all()
+        expect = {(t, pre.layout.names.index(n)) for t, n in bad}
+        assert all(base.landmark_mask[t, j] for t, j in expect)
+        lost = {(int(t), int(j)) for t, j in zip(*np.nonzero(base.landmark_mask & ~out.landmark_mask))}
+        assert lost == expect and not (out.landmark_mask & ~base.landmark_mask).any()
+        assert not any(out.x[:, t, j].any() for t, j in expect)
 
 
 def test_frame_rate_from_times_or_a_clear_error(msl_samples):
@@ -155,6 +161,8 @@ def test_collate_pads_variable_lengths(msl_samples):
     assert batch.x.shape == (4, 6, 15, 57) and batch.lengths.tolist() == [15, 15, 15, n_short]
     np.testing.assert_array_equal(batch.x[3, :, :n_short], short.x)
     assert not batch.x[3, :, n_short:].any() and not batch.frame_mask[3, n_short:].any()
+    np.testing.assert_array_equal(batch.observed_mask[3, :n_short], short.observed_mask)
+    assert batch.observed_mask.any() and not batch.observed_mask[3, n_short:].any()
     assert (batch.source_index[3, n_short:] == -1).all()
     other = Preprocessor(NO_FACE, streams=("joint",))(msl_samples[0])
     with pytest.raises(SlrPoseError, match="cannot batch"):

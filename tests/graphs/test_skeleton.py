@@ -1,10 +1,14 @@
 import numpy as np
 import pytest
+import torch
+from torch_geometric.nn import GCNConv
 
 from slr_pose.errors import LayoutError
+from slr_pose.graphs.pipeline import Preprocessor
 from slr_pose.graphs.skeleton import Skeleton
 from slr_pose.graphs.subsets import SUBSETS, select
 from slr_pose.keypoints.layout import holistic_layout
+from tests.graphs.real_sequences import NO_FACE
 
 FULL = holistic_layout("full")
 
@@ -77,3 +81,33 @@ def test_subset_on_a_store_without_face():
         select(holistic_layout("none"), "upper_body_hands_face")
     with pytest.raises(LayoutError, match="unknown landmark subset"):
         select(FULL, "legs")
+
+
+@pytest.mark.parametrize("subset", list(SUBSETS))
+def test_edge_index_holds_both_directions_of_every_edge(subset):
+    sk = Skeleton.from_layout(select(FULL, subset)[0])
+    ei = sk.edge_index
+    assert ei.dtype == np.int64 and ei.shape == (2, 2 * len(sk.edges))
+    pairs = set(map(tuple, ei.T.tolist()))
+    assert len(pairs) == ei.shape[1]  # no edge twice, no self loop
+    assert all((i, j) in pairs and (j, i) in pairs for i, j in sk.edges.tolist())
+    assert not any(i == j for i, j in pairs)
+
+
+def test_edge_index_drives_a_pyg_gcn_conv(msl_samples):
+    """GCNConv on the edge list equals D^-1/2 (A + I) D^-1/2 X W with the skeleton's dense adjacency."""
+    pre = Preprocessor(NO_FACE, subset="upper_body_hands", length=None, streams=("joint",))
+    sk = pre.skeleton
+    out = pre(msl_samples[0])
+    x = torch.from_numpy(out.x[:, 10].T.copy())  # (V, 3): one real frame's joints
+    torch.manual_seed(0)
+    conv = GCNConv(3, 8, bias=False)
+    got = conv(x, torch.from_numpy(sk.edge_index)).detach().numpy()
+    a = np.eye(sk.num_nodes)
+    a[sk.edges[:, 0], sk.edges[:, 1]] = a[sk.edges[:, 1], sk.edges[:, 0]] = 1
+    d = 1 / np.sqrt(a.sum(0))
+    want = (d[:, None] * a * d[None, :]) @ x.double().numpy() @ conv.lin.weight.detach().double().numpy().T
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert np.abs(want).max() > 0.1
+    # the same graph as the ST-GCN adjacency: "uniform" is A + I with columns normalised
+    np.testing.assert_allclose(sk.adjacency("uniform")[0], a / a.sum(0), rtol=1e-6)

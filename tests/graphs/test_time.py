@@ -59,6 +59,46 @@ def test_short_gaps_are_filled_linearly_and_long_ones_stay_missing(right_hand_cl
         np.testing.assert_allclose(out.x[:, keep], full.x[:, keep], atol=1e-6)
 
 
+def test_observed_mask_leaves_out_filled_points(right_hand_clip, msl_samples):
+    s = right_hand_clip
+    missing = s.missing.copy()
+    missing[10:13, 2] = True
+    pre = Preprocessor(NO_FACE, max_gap=4, **PLAIN)
+    out = pre(replace(s, missing=missing))
+    hand = [i for i, n in enumerate(pre.layout.names) if n.startswith("right_hand/")]
+    assert out.landmark_mask[10:13][:, hand].all() and not out.observed_mask[10:13][:, hand].any()
+    np.testing.assert_array_equal(np.delete(out.observed_mask, [10, 11, 12], 0), np.delete(out.landmark_mask, [10, 11, 12], 0))
+    # real detection gaps: what is observed with filling is exactly what is valid without it
+    filling, none = Preprocessor(NO_FACE, max_gap=8, **PLAIN), Preprocessor(NO_FACE, max_gap=0, **PLAIN)
+    filled = 0
+    for s in msl_samples:
+        a, b = filling(s), none(s)
+        np.testing.assert_array_equal(a.observed_mask, b.landmark_mask, err_msg=s.info.id)
+        assert not (a.observed_mask & ~a.landmark_mask).any()
+        filled += (a.landmark_mask & ~a.observed_mask).sum()
+    assert filled > 100
+
+
+def test_observed_mask_through_resampling(msl_samples):
+    filling = Preprocessor(NO_FACE, max_gap=8, fps=25.0, **PLAIN)
+    none = Preprocessor(NO_FACE, max_gap=0, **PLAIN)
+    on_stored = between = 0
+    for s in msl_samples:
+        out, seen = filling(s), none(s).landmark_mask  # seen: (30, V) stored frames, detections only
+        assert not (out.observed_mask & ~out.landmark_mask).any()
+        for k, p in enumerate(out.source_index[: out.length]):
+            i0 = int(np.floor(p))
+            if p == i0:
+                np.testing.assert_array_equal(out.observed_mask[k], seen[i0])
+                on_stored += 1
+            else:
+                # between two detections resampling observes; next to none it cannot
+                both, either = seen[i0] & seen[i0 + 1], seen[i0] | seen[i0 + 1]
+                assert out.observed_mask[k][both].all() and not out.observed_mask[k][~either].any()
+                between += 1
+    assert on_stored >= 86 * 5 and between >= 86 * 19
+
+
 def test_idle_frames_without_hands_are_trimmed(right_hand_clip):
     s = right_hand_clip
     pre = Preprocessor(NO_FACE, streams=("joint",), length=None, trim_idle=True)

@@ -3,10 +3,13 @@ resuming, a SIGKILL mid-run, workers, bad inputs, and input collection."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -265,6 +268,95 @@ def test_killed_run_keeps_finished_samples_and_resumes(extracted, tmp_path):
         a, b = done.read(done.index_of(sid)), ref.read(ref.index_of(sid))
         np.testing.assert_array_equal(a.xyz, b.xyz)
         assert a.info.sha256 == b.info.sha256 and a.info.length == b.info.length
+
+
+CHEAP = ExtractOptions(create_spec("holistic"), max_side=160, fps=5)
+KILL_VIDEOS = [str(p) for p in MSL_VIDEOS[:4]]
+# commit_min_frames=1: a commit whenever the journal holds as many frames as the store (after the 1st and the 2nd
+# sample, then about every doubling), each one rewriting the store from the 2nd on.
+_TINY_COMMITS = """
+import sys
+from slr_pose.keypoints.backends import create_spec
+from slr_pose.keypoints.extract import ExtractOptions, run_extraction
+from slr_pose.keypoints.inputs import collect_inputs
+store, workers, *videos = sys.argv[1:]
+options = ExtractOptions(create_spec("holistic"), max_side=160, fps=5)
+run_extraction(collect_inputs(videos)[0], store, options, workers=int(workers), progress=False, commit_min_frames=1)
+"""
+
+
+@pytest.fixture(scope="module")
+def cheap_reference(tmp_path_factory):
+    """The four kill-test clips extracted in one uninterrupted run."""
+    store = tmp_path_factory.mktemp("reference") / "ref.h5"
+    summary = run_extraction(collect_inputs(KILL_VIDEOS)[0], store, CHEAP, progress=False)
+    assert summary.done == 4
+    return PoseStore(store)
+
+
+def _same_samples(store: PoseStore, ref: PoseStore) -> None:
+    for i, sid in enumerate(store.ids):
+        a, b = store.read(i), ref.read(ref.index_of(sid))
+        for name in ("xyz", "confidence", "missing", "time"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=f"{sid} {name}")
+        assert (a.info.sha256, a.info.length) == (b.info.sha256, b.info.length)
+
+
+def _kill_during_a_commit(store: Path, workers: int) -> Path | None:
+    """Run the extraction in a subprocess and SIGKILL it while a commit rewrites the existing store.
+
+    Returns the commit's temporary copy left by the kill, or None when the
+    kill came too late (the commit lasts ~50 ms; a loaded machine may not
+    wake this process in time) or the run ended first.
+    """
+    proc = subprocess.Popen([sys.executable, "-c", _TINY_COMMITS, str(store), str(workers), *KILL_VIDEOS], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    commit_tmp = store.with_name(f".{store.name}.{proc.pid}.tmp")  # written before it replaces the store
+    try:
+        deadline = time.monotonic() + 120
+        while not (store.exists() and commit_tmp.exists()) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.001)
+        os.kill(proc.pid, signal.SIGKILL)  # the main process only: it alone writes the store
+        proc.wait()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # worker processes left behind
+    return commit_tmp if proc.returncode == -9 and commit_tmp.exists() else None
+
+
+def _journaled_ids(journal: Path) -> set[str]:
+    ids = set()
+    for p in journal.glob("*.npz"):
+        with np.load(p) as z:
+            ids.add(json.loads(str(z["info"]))["id"])
+    return ids
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_killed_during_a_commit(cheap_reference, tmp_path, workers):
+    """SIGKILL while a commit rewrites the store: it opens with every journaled sample; a rerun completes it."""
+    import h5py
+
+    store = tmp_path / "kill.h5"
+    for _ in range(3):  # a kill that comes too late still keeps everything; try again on the next commit
+        commit_tmp = _kill_during_a_commit(store, workers)
+        if commit_tmp is not None:
+            break
+    assert commit_tmp is not None, "no kill landed inside a commit"
+    with h5py.File(store, "r") as f:
+        committed = set(f["samples/id"].asstr()[()])
+    journaled = _journaled_ids(tmp_path / "kill.h5.journal")
+    assert committed and journaled and not committed & journaled  # the commit in flight had not landed
+    killed = PoseStore(store)
+    assert set(killed.ids) == committed | journaled and killed.pending == len(journaled)
+    _same_samples(killed, cheap_reference)
+    summary = run_extraction(collect_inputs(KILL_VIDEOS)[0], store, CHEAP, workers=workers, progress=False)
+    assert (summary.skipped, summary.done, summary.failures) == (len(killed), 4 - len(killed), [])
+    done = PoseStore(store)
+    assert done.pending == 0 and sorted(done.ids) == sorted(Path(v).stem for v in KILL_VIDEOS)
+    assert not commit_tmp.exists() and not (tmp_path / "kill.h5.journal").exists()
+    _same_samples(done, cheap_reference)
 
 
 @pytest.mark.slow
