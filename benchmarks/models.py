@@ -255,13 +255,13 @@ def _tensors(batch, label_index, langs, aug, rng):
     return torch.cat(xs), torch.cat(ms), lang, y
 
 
-def write(rows: list[dict], accuracy: list[dict], out: Path, kaggle: bool) -> None:
+def write(rows: list[dict], accuracy: list[dict], out: Path, kaggle: bool, seeds: int) -> None:
     lines = [
         "# Pose encoders",
         "",
         f"Date 2026-11-22 (run {datetime.date.today()}); machine: 2-core x86_64 CPU, no GPU "
         "(shared and noisy while measured: ratios to ST-GCN, taken side by side, are what to compare).",
-        "`python benchmarks/models.py" + (" --accuracy" if accuracy else "") + "`.",
+        "`python benchmarks/models.py" + (f" --accuracy --seeds {seeds}" if accuracy else "") + "`.",
         "",
         "Input: real clips (MSL-150" + (" + Kaggle asl-signs" if kaggle else "") + ") through the project's "
         "importers and Preprocessor: upper_body_hands (57 nodes), joint + bone (6 channels), 64 frames. "
@@ -288,7 +288,8 @@ def write(rows: list[dict], accuracy: list[dict], out: Path, kaggle: bool) -> No
             f"ase: Kaggle asl-signs hello/thankyou, signer-independent: clips of {KAGGLE_TRAIN_SIGNERS} signers "
             "for training, those of the other 17 for testing. "
             "Both trained jointly on mixed batches (gated cross-entropy, label smoothing 0.1), 60 epochs, "
-            "AdamW + one-cycle, Preprocessor augmentation, 32 frames; mean +- std over seeds (split and init).",
+            "AdamW + one-cycle, Preprocessor augmentation, 32 frames; mean +- std (population, numpy.std) over "
+            f"{seeds} seeds, {', '.join(map(str, range(seeds)))}; each seed draws the split and the initialisation.",
             "",
             "| model | lsm accuracy | ase accuracy | seconds per run (2 threads) |",
             "|---|---:|---:|---:|",
@@ -328,7 +329,7 @@ def main() -> None:
     samples = real_samples()
     rows = [] if args.skip_speed else speed(models, samples)
     accuracy = probe([m for m in PROBE_MODELS if m in models], samples, args.seeds) if args.accuracy else []
-    write(rows, accuracy, args.out, "ase" in samples)
+    write(rows, accuracy, args.out, "ase" in samples, args.seeds)
 
 
 if __name__ == "__main__":

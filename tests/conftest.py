@@ -18,6 +18,18 @@ MSL_KEYPOINTS = BUNDLED / "msl150" / "keypoints_sample.npz"
 ASL_VIDEO = BUNDLED / "clips" / "asl_test_video.mp4"
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Torch on one thread for a module: two threads on a shared 2-core machine wait on each other
+    and train several times slower than one."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """``../shared/data``; tests that need it are skipped where it is absent."""

@@ -41,6 +41,8 @@ def _bar(total: int | None, unit: str):
               help="Source split: the store's split column, by signer, or by sample (auto: the first that applies).")
 @click.option("--test-fraction", type=float, default=0.25, show_default=True,
               help="Share of signers (or of each sign's samples) put in test when splitting here.")
+@click.option("--val-fraction", type=float, default=0.0, show_default=True,
+              help="Share put in a validation split the same way, its sentences from its own samples.")
 @click.option("--density", type=float, default=0.5, show_default=True,
               help="Random bigram grammar: share of the glosses each gloss may be followed by.")
 @click.option("--lm", "lm_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
@@ -52,14 +54,15 @@ def _bar(total: int | None, unit: str):
 @click.option("--max-transition", type=click.IntRange(min=0), default=12, show_default=True, help="Most frames between two signs.")
 @click.option("--min-sign-frames", type=click.IntRange(min=1), default=4, show_default=True,
               help="Leave out samples with fewer frames once idle frames are trimmed.")
-def stitch(isolated, output, sentences, min_glosses, max_glosses, seed, split_by, test_fraction, density, lm_path,
-           glosses, speed, min_transition, max_transition, min_sign_frames) -> None:
+def stitch(isolated, output, sentences, min_glosses, max_glosses, seed, split_by, test_fraction, val_fraction, density,
+           lm_path, glosses, speed, min_transition, max_transition, min_sign_frames) -> None:
     """Stitch isolated signs of ISOLATED into continuous sentences (a benchmark, not real continuous signing).
 
     Gloss sequences come from a seeded random bigram grammar over the signs
     (or from --lm); each sentence is played by one signer's real samples,
     idle frames trimmed, with interpolated transitions between signs. Train
-    sentences use only train samples, test sentences only test samples.
+    sentences use only train samples, test sentences only test samples
+    (and validation sentences, with --val-fraction, only their own).
 
     \b
     Example:
@@ -69,8 +72,9 @@ def stitch(isolated, output, sentences, min_glosses, max_glosses, seed, split_by
     from slr_pose.keypoints.stitch import StitchSpec, stitch_store
 
     spec = StitchSpec(sentences=sentences, min_glosses=min_glosses, max_glosses=max_glosses, seed=seed,
-                      split_by=split_by, test_fraction=test_fraction, speed=speed, min_transition=min_transition,
-                      max_transition=max_transition, density=density, min_sign_frames=min_sign_frames)
+                      split_by=split_by, test_fraction=test_fraction, val_fraction=val_fraction, speed=speed,
+                      min_transition=min_transition, max_transition=max_transition, density=density,
+                      min_sign_frames=min_sign_frames)
     grammar = _lm_grammar(lm_path, isolated, glosses) if lm_path else None
     with _bar(sentences, "sentence") as bar:
         report = stitch_store(isolated, output, spec, grammar=grammar, glosses=list(glosses) or None,

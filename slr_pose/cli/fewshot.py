@@ -25,7 +25,7 @@ def fewshot(config: str, source: str, shots: str, methods: str, out_dir: str, ov
 
     \b
     Example:
-      slr-pose fewshot configs/msl150.yaml --source runs/asl --shots 1,3,10 -o runs/fewshot
+      slr-pose fewshot configs/demo_msl150.yaml --source runs/asl --shots 1,3,10 -o runs/fewshot
     """
     from slr_pose.errors import SlrPoseError
     from slr_pose.training.config import load_config

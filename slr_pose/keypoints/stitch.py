@@ -15,8 +15,10 @@ How a sentence is made, step by step:
 
 1. **Splits stay apart.** Source samples are split first (the store's split
    column, else by signer, else by sample); train sentences use only train
-   samples, test sentences only test samples. Sentences are divided over the
-   splits in proportion to their samples.
+   samples, test sentences only test samples, and so do validation
+   sentences (``val_fraction``), so that choosing an epoch or decoder
+   weights on them is not choosing on signs seen in training. Sentences are
+   divided over the splits in proportion to their samples.
 2. **One signer per sentence.** A sentence is drawn from the grammar, then a
    signer of that split who has samples of all its glosses (sentences no
    signer can play are drawn again); each gloss is played by one of that
@@ -86,6 +88,7 @@ class StitchSpec:
     seed: int = 0
     split_by: str = "auto"
     test_fraction: float = 0.25
+    val_fraction: float = 0.0
     speed: float = 0.05
     min_transition: int = 2
     max_transition: int = 12
@@ -101,6 +104,10 @@ class StitchSpec:
             raise SlrPoseError(f"split mode {self.split_by!r} is not one of {', '.join(SPLIT_MODES)}")
         if not 0 < self.test_fraction < 1:
             raise SlrPoseError(f"test fraction {self.test_fraction} must be between 0 and 1")
+        if not 0 <= self.val_fraction < 1 - self.test_fraction:
+            raise SlrPoseError(
+                f"val fraction {self.val_fraction} must be at least 0 and below 1 - test fraction ({1 - self.test_fraction:g})"
+            )
         if not self.speed > 0:
             raise SlrPoseError(f"transition speed {self.speed} must be positive")
         if self.min_sign_frames < 1:
@@ -115,7 +122,8 @@ class StitchSpec:
 
 
 def source_splits(
-    splits: Sequence[str], signers: Sequence[str], labels: Sequence[str], mode: str, test_fraction: float, seed: int
+    splits: Sequence[str], signers: Sequence[str], labels: Sequence[str], mode: str, test_fraction: float, seed: int,
+    val_fraction: float = 0.0,
 ) -> tuple[np.ndarray, str]:
     """Split of each source sample and the mode used (``auto`` resolved).
 
@@ -124,7 +132,10 @@ def source_splits(
     signers (at least one) in test; ``sample`` puts that fraction of each
     label's samples (at least one of labels with two or more) in test.
     ``auto`` is ``store`` when every sample has a split, else ``signer`` with
-    two or more signers, else ``sample``.
+    two or more signers, else ``sample``. With ``val_fraction`` > 0 the next
+    signers (or samples) of the same draw go to ``val`` the same way (at
+    least one; train keeps at least one), so the test split does not depend
+    on it.
     """
     n = len(labels)
     if mode == "auto":
@@ -138,6 +149,10 @@ def source_splits(
                 f"sample {i} has split {s!r}; stored splits must be one of {', '.join(SPLIT_NAMES)} "
                 "(or split here by signer or sample)"
             )
+        if val_fraction > 0:
+            raise SlrPoseError(
+                "the store's own split is kept as it is: a val fraction applies only when splitting by signer or sample"
+            )
         return np.asarray(splits, dtype=object), mode
     rng = np.random.default_rng(seed)
     out = np.full(n, "train", dtype=object)
@@ -148,8 +163,11 @@ def source_splits(
         if len(people) < 2:
             raise SlrPoseError(f"splitting by signer needs two or more signers; the store has {len(people)}")
         rng.shuffle(people)
-        test = set(people[: min(len(people) - 1, max(1, int(round(test_fraction * len(people)))))])
+        k = min(len(people) - 1, max(1, int(round(test_fraction * len(people)))))
+        v = _val_count(len(people) - k, val_fraction, len(people))
+        test, val = set(people[:k]), set(people[k : k + v])
         out[[s in test for s in signers]] = "test"
+        out[[s in val for s in signers]] = "val"
         return out, mode
     by_label: dict[str, list[int]] = defaultdict(list)
     for i, label in enumerate(labels):
@@ -157,8 +175,17 @@ def source_splits(
     for label in sorted(by_label):
         idx = rng.permutation(by_label[label])
         k = min(len(idx) - 1, max(1, int(round(test_fraction * len(idx))))) if len(idx) > 1 else 0
+        v = _val_count(len(idx) - k, val_fraction, len(idx))
         out[idx[:k]] = "test"
+        out[idx[k : k + v]] = "val"
     return out, mode
+
+
+def _val_count(left: int, fraction: float, total: int) -> int:
+    """Of ``left`` signers (or samples) not in test, how many go to val: at least one, leaving one for train."""
+    if fraction <= 0 or left < 2:
+        return 0
+    return min(left - 1, max(1, int(round(fraction * total))))
 
 
 def share(total: int, weights: Sequence[int]) -> list[int]:
@@ -376,7 +403,7 @@ def stitch_store(
         raise SlrPoseError(f"gloss {lacking[0]!r} of the language model has no sample in {store.path}")
     split, mode = source_splits(
         store.column("split").tolist(), store.column("signer").tolist(), store.column("label").tolist(),
-        spec.split_by, spec.test_fraction, spec.seed,
+        spec.split_by, spec.test_fraction, spec.seed, spec.val_fraction,
     )
     report = StitchReport(split_by=mode, glosses=tuple(grammar.glosses))
     sources = _Sources(store, split, set(grammar.glosses), spec, report)
@@ -395,6 +422,8 @@ def stitch_store(
                 "left_out_short": len(report.too_short)}
     if mode == "signer":
         settings["test_signers"] = sorted(sources.table["test"])
+        if "val" in sources.table:
+            settings["val_signers"] = sorted(sources.table["val"])
     prov = derived_provenance(store, "stitch", settings)
     with new_store(out, store.layout, prov) as writer:
         for k, (s, count) in enumerate(zip(names, counts)):

@@ -162,9 +162,16 @@ class CTCRecognizer(EncoderModel):
         """Sequence features ``(N, T'', H)`` -> ``(N, T'', 1 + K_max)`` log-probabilities."""
         return torch.log_softmax(self.head(sequence, language), dim=-1)
 
-    def forward(self, x: torch.Tensor, language: torch.Tensor, frame_mask: torch.Tensor | None = None) -> CTCOutput:
+    def forward(self, x: torch.Tensor, language: torch.Tensor, frame_mask: torch.Tensor | None = None,
+                spans: torch.Tensor | None = None):
+        """:class:`CTCOutput`; with ``spans`` the pair ``(CTCOutput, span_logits)``.
+
+        Both come from one forward call so that a DistributedDataParallel
+        wrapper sees the gloss head's parameters used (see :meth:`span_logits`).
+        """
         sequence, mask = self.forward_sequence(x, frame_mask)
-        return CTCOutput(self.ctc_log_probs(sequence, language), mask.sum(1))
+        out = CTCOutput(self.ctc_log_probs(sequence, language), mask.sum(1))
+        return out if spans is None else (out, self.span_logits(sequence, spans, language))
 
     def span_logits(self, sequence: torch.Tensor, spans: torch.Tensor, language: torch.Tensor) -> torch.Tensor:
         """Classify each annotated gloss span from the mean sequence feature over it.

@@ -132,8 +132,10 @@ class LanguageGatedHead(nn.Module):
 class BoundaryHead(nn.Module):
     """Regress where the sign starts and ends inside the sampled clip.
 
-    Outputs ``(N, 2)``: start and end in clip-length units (0 = first frame
-    of the clip, 1 = its end; a sign that began before the clip has start < 0).
+    Outputs ``(N, 2)``: start and end in clip-length units (0 = first real
+    frame of the clip, 1 = its last). Training targets lie in [0, 1]: a sign
+    that began before the clip, or ended after it, has its boundary clamped
+    to the clip's edge (see :func:`slr_pose.training.data.relative_boundary`).
     The loss compares ``2 sigmoid(.) - 1`` of prediction and target (see
     :func:`slr_pose.models.losses.boundary_loss`), so the raw output is the
     estimate itself.

@@ -9,7 +9,7 @@ A config file mirrors the dataclasses below, section by section::
       preprocess: {subset: upper_body_hands, length: 64, streams: [joint, bone]}
     augment: {rotation: 15, hand_dropout: 0.1}
     model:
-      name: sl_gcn_small
+      name: conv_transformer_graph
     train:
       epochs: 30
 
@@ -97,6 +97,7 @@ class ModelConfig:
     hidden: int = 256
     layers: int = 2
     downsample: int = 2
+    gloss_head: bool = False  # classify each annotated gloss span too (samples with gloss_spans)
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,9 @@ class TrainConfig:
     mixup: float = 0.0
     cutmix: float = 0.0
     boundary_weight: float = 2.5
+    # CTC loss is mean nats per target gloss and the span loss mean nats per span: the same
+    # unit, so 1.0 weighs a gloss's alignment signal like its recognition signal
+    gloss_weight: float = 1.0
     augment: bool = True  # apply the top-level ``augment`` options to training samples
     seed: int = 0
     device: str = "auto"
@@ -247,6 +251,8 @@ def _validate(obj: Any, prefix: str) -> None:
                 raise bad(k, getattr(obj, k), "must be at least 1")
         if obj.lr <= 0:
             raise bad("lr", obj.lr, "must be positive")
+        if obj.gloss_weight < 0:
+            raise bad("gloss_weight", obj.gloss_weight, "must not be negative")
         if obj.device not in ("auto", "cpu", "cuda") and not obj.device.startswith("cuda:"):
             raise bad("device", obj.device, "must be auto, cpu, cuda or cuda:N")
     if isinstance(obj, ModelConfig) and obj.sequence_model not in ("bilstm", "transformer"):

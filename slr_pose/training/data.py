@@ -12,6 +12,11 @@ Batch layout (dict of tensors)::
     target      (N,)         int64 class index in its language (ISLR)
     boundary    (N, 2)       float32 sign start/end relative to the clip
     has_boundary (N,)        bool
+    tokens      (sum L,)     int64 gloss ids 1..K, concatenated (CSLR)
+    token_lengths (N,)       int64 L, glosses per sample (CSLR)
+    spans       (N, S, 2)    int64 [start, end) input frames of each gloss (CSLR with spans)
+    span_glosses (N, S)      int64 the gloss id of each span, 0 on padding and cut-away spans
+    source_index (N, T)      float32 stored frame of each input frame, -1 on padding (CSLR)
     index       (N,)         int64 position in the SampleSet
 """
 
@@ -67,12 +72,18 @@ def open_stores(paths: list[str]) -> list[PoseStore]:
     return stores
 
 
-def load_samples(config: DataConfig, task: str = "islr", stores: list[PoseStore] | None = None) -> SampleSet:
-    """Read the sample tables of the configured stores and split them."""
+def load_samples(config: DataConfig, task: str = "islr", stores: list[PoseStore] | None = None,
+                 grouping: Grouping | None = None) -> SampleSet:
+    """Read the sample tables of the configured stores and split them.
+
+    ``grouping`` replaces the table named by ``config.groups`` (a trained
+    run's own grouping, as it was when the run was trained).
+    """
     if not config.stores:
         raise SlrPoseError("the config names no pose store (data.stores)")
     stores = stores if stores is not None else open_stores([s.path for s in config.stores])
-    grouping = Grouping.load(config.groups) if config.groups else Grouping()
+    if grouping is None:
+        grouping = Grouping.load(config.groups) if config.groups else Grouping()
     cols: dict[str, list] = {k: [] for k in ("store", "index", "language", "raw", "signer", "split", "id", "glosses")}
     for k, (source, store) in enumerate(zip(config.stores, stores)):
         n = len(store)
@@ -155,6 +166,30 @@ def coverage_warnings(stores: list[PoseStore], preprocessors: list) -> list[str]
     return lines
 
 
+def gloss_frames(out, info, count: int) -> np.ndarray:
+    """``(S, 2)`` int64 ``[start, end)`` output frames of each annotated gloss span of a sample.
+
+    Stored-frame spans map through ``out.source_index`` (trimming, cropping,
+    resampling); a span cut away entirely becomes ``(0, 0)``, which losses
+    skip. A sample without spans gives ``count`` empty spans.
+    """
+    from slr_pose.keypoints.gloss_spans import parse_spans
+
+    frames = np.zeros((count, 2), np.int64)
+    if not info.gloss_spans:
+        return frames
+    try:
+        spans = parse_spans(info.gloss_spans, length=info.length, count=count)
+    except SlrPoseError as e:
+        raise SlrPoseError(f"sample {info.id!r}: {e}") from None
+    src = np.where(out.frame_mask, out.source_index, -1.0)
+    for k, (a, b) in enumerate(spans):
+        inside = np.flatnonzero((src >= a) & (src < b))
+        if len(inside):
+            frames[k] = inside[0], inside[-1] + 1
+    return frames
+
+
 def relative_boundary(source_index: np.ndarray, frame_mask: np.ndarray, start: int, end: int) -> np.ndarray:
     """Sign start/end as fractions of the sampled clip (0 = first real frame, 1 = last).
 
@@ -174,7 +209,8 @@ class PoseDataset(torch.utils.data.Dataset):
     """Model-ready samples of one split.
 
     ``task``: ``islr`` (class targets and sign boundaries), ``cslr`` (gloss
-    token targets) or ``features`` (model input only).
+    token targets; with ``spans``, also each gloss's annotated frames) or
+    ``features`` (model input only).
 
     Augmentation (when ``train``) draws from a generator seeded by
     ``(seed, epoch, index)``: the same epoch gives the same batches whether a
@@ -192,6 +228,7 @@ class PoseDataset(torch.utils.data.Dataset):
         seed: int = 0,
         task: str = "islr",
         vocab=None,
+        spans: bool = False,
     ) -> None:
         self.samples = samples
         self.indices = np.asarray(indices, dtype=np.int64)
@@ -202,6 +239,7 @@ class PoseDataset(torch.utils.data.Dataset):
         self.epoch = 0
         self.task = task
         self.vocab = vocab
+        self.spans = spans
         unknown = labels.unknown(zip(samples.language[self.indices], samples.label[self.indices])) if task == "islr" else []
         if unknown:
             shown = ", ".join(f"{l}/{c}" for l, c in unknown[:5])
@@ -235,7 +273,11 @@ class PoseDataset(torch.utils.data.Dataset):
                 else np.zeros(2, np.float32)
             )
         elif self.task == "cslr":
-            item["tokens"] = self.vocab[s.language[m]].encode(s.glosses[m], skip_unknown=not self.train)
+            vocab = self.vocab[s.language[m]]
+            item["tokens"] = vocab.encode(s.glosses[m], skip_unknown=not self.train)
+            if self.spans:
+                known = np.array([self.train or g in vocab for g in s.glosses[m]], dtype=bool)
+                item["spans"] = gloss_frames(out, sample.info, len(known))[known]
         return out, item
 
 
@@ -258,4 +300,12 @@ def collate(items: list[tuple]) -> dict:
     if "tokens" in extras[0]:
         batch["tokens"] = torch.from_numpy(np.concatenate([it["tokens"] for it in extras]).astype(np.int64))
         batch["token_lengths"] = torch.tensor([len(it["tokens"]) for it in extras], dtype=torch.long)
+        batch["source_index"] = torch.from_numpy(padded.source_index)
+    if "spans" in extras[0]:
+        spans = np.zeros((len(extras), max(len(it["spans"]) for it in extras), 2), np.int64)
+        glosses = np.zeros(spans.shape[:2], np.int64)
+        for k, it in enumerate(extras):
+            spans[k, : len(it["spans"])] = it["spans"]
+            glosses[k, : len(it["spans"])] = np.where(it["spans"][:, 1] > it["spans"][:, 0], it["tokens"], 0)
+        batch["spans"], batch["span_glosses"] = torch.from_numpy(spans), torch.from_numpy(glosses)
     return batch

@@ -12,7 +12,8 @@ import torch
 
 from slr_pose.errors import SlrPoseError
 from slr_pose.training.config import SplitConfig, StoreSource
-from slr_pose.training.data import PoseDataset, collate, load_samples
+from slr_pose.training.data import PoseDataset, collate, load_samples, open_stores
+from slr_pose.training.islr import score_batches
 from slr_pose.training.labels import Grouping, LabelSpace
 from slr_pose.training.metrics import Evaluation, evaluate_scores
 from slr_pose.training.modeling import LoadedRun, load_run
@@ -23,25 +24,33 @@ def run_samples(run: LoadedRun, store: str | Path, *, split: str = "all", langua
 
     For a store the run was trained on, ``split`` is the run's own split
     (random and signer splits are recomputed from the run's seed); for any
-    other store it is the store's split column.
+    other store it is the store's split column. Labels are grouped as the
+    run's were in training (a run trained on VSSign groups has groups as
+    classes).
     """
     path = str(Path(store).resolve())
     trained = [str(Path(s.path).resolve()) for s in run.config.data.stores]
+    grouping = run.grouping
     if split != "all" and path in trained:
-        data = dataclasses.replace(run.config.data, shots=0, groups="")
-        samples = load_samples(data, task or run.task)
+        data = dataclasses.replace(run.config.data, shots=0)
+        samples = load_samples(data, task or run.task, grouping=grouping)
         k = trained.index(path)
         indices = np.flatnonzero((samples.store == k) & (samples.split == split))
     else:
+        if not language and path in trained:
+            language = run.config.data.stores[trained.index(path)].language
+        opened = open_stores([str(store)])
+        if not language and any(not lang for lang in opened[0].column("language").tolist()):
+            raise SlrPoseError(f"store {store} has samples without a language; name it with --language")
         data = dataclasses.replace(
             run.config.data,
             stores=(StoreSource(str(store), language),),
-            split=SplitConfig(mode="column") if split != "all" else SplitConfig(mode="random", val_fraction=0, test_fraction=0),
+            split=SplitConfig(mode="random", val_fraction=0, test_fraction=0),  # the store's own column decides
             shots=0,
-            groups="",
         )
-        samples = load_samples(data, task or run.task)
-        indices = np.arange(len(samples)) if split == "all" else samples.where(split)
+        samples = load_samples(data, task or run.task, stores=opened, grouping=grouping)
+        stored = opened[0].column("split")
+        indices = np.arange(len(samples)) if split == "all" else np.flatnonzero(stored == split)
     if len(indices) == 0:
         raise SlrPoseError(f"store {store} has no samples in split {split!r}")
     return samples, indices, [run.preprocessor(s.layout) for s in samples.stores], data
@@ -49,15 +58,7 @@ def run_samples(run: LoadedRun, store: str | Path, *, split: str = "all", langua
 
 def _scores(run: LoadedRun, dataset, batch_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate)
-    out = {"scores": [], "target": [], "language": [], "index": []}
-    run.model.eval()
-    with torch.no_grad():
-        for batch in loader:
-            logits = run.model(batch["x"], batch["language"], batch["frame_mask"]).logits
-            out["scores"].append(logits.float().numpy())
-            for k in ("target", "language", "index"):
-                out[k].append(batch[k].numpy())
-    return tuple(np.concatenate(out[k]) for k in ("scores", "target", "language", "index"))
+    return score_batches(run.model, loader)
 
 
 def score_run(
@@ -69,12 +70,16 @@ def score_run(
     groups: str | Path | None = None,
     batch_size: int = 64,
 ) -> tuple[Evaluation, LabelSpace]:
-    """Metrics and confusion matrices of an isolated-sign run on a store."""
+    """Metrics and confusion matrices of an isolated-sign run on a store.
+
+    ``groups``: a VSSign table for the grouped metrics (default: the run's own grouping, if any).
+    """
     labels = LabelSpace.from_json(run.meta["labels"])
     samples, indices, pre, _ = run_samples(run, store, split=split, language=language)
-    dataset = PoseDataset(samples, indices, pre, labels, train=False)
-    scores, target, lang, _ = _scores(run, dataset, batch_size)
-    grouping = Grouping.load(groups) if groups else None
+    for lang in sorted(set(samples.language[indices])):
+        labels.language_index(lang)
+    scores, target, lang, _ = _scores(run, PoseDataset(samples, indices, pre, labels, train=False), batch_size)
+    grouping = Grouping.load(groups) if groups else run.grouping
     return evaluate_scores(scores, target, lang, labels, grouping=grouping), labels
 
 
@@ -87,8 +92,13 @@ def evaluate_run(
     groups: str | Path | None = None,
     out_dir: str | Path | None = None,
     batch_size: int = 64,
+    decoding: dict | None = None,
 ) -> dict:
     """Top-1/top-5, per-class and per-language accuracy of a run on a store.
+
+    A continuous-signing run is scored by
+    :func:`slr_pose.training.cslr.evaluate_cslr_run` instead, with the
+    ``decoding`` options it takes (lm, beam_width, lm_weight, insertion_bonus).
 
     Writes ``confusion_<language>.csv`` and ``.png`` and ``metrics.json`` to
     ``out_dir`` (default ``RUN/eval/<store name>``). With ``groups`` (a VSSign
@@ -98,7 +108,7 @@ def evaluate_run(
     if run.task != "islr":
         from slr_pose.training.cslr import evaluate_cslr_run
 
-        return evaluate_cslr_run(run, run_dir, store, split=split, language=language, out_dir=out_dir)
+        return evaluate_cslr_run(run, run_dir, store, split=split, language=language, out_dir=out_dir, **(decoding or {}))
     ev, labels = score_run(run, store, split=split, language=language, groups=groups, batch_size=batch_size)
     out = Path(out_dir) if out_dir else Path(run_dir) / "eval" / Path(store).stem
     out.mkdir(parents=True, exist_ok=True)

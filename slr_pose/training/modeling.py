@@ -78,11 +78,34 @@ class LoadedRun:
     def task(self) -> str:
         return self.meta.get("task", "islr")
 
+    @property
+    def grouping(self):
+        """The VSSign :class:`~slr_pose.training.labels.Grouping` the run's classes are groups of, or None."""
+        from slr_pose.training.labels import Grouping
+
+        rows = self.meta.get("grouping")
+        if rows is not None:  # the table as it was at training time, even if edited since
+            return Grouping({(lang, gloss): group for lang, gloss, group in rows})
+        return Grouping.load(self.config.data.groups) if self.config.data.groups else None
+
     def preprocessor(self, layout):
-        """The run's (unaugmented) graphs pipeline for samples of a store ``layout``."""
+        """The run's (unaugmented) graphs pipeline for samples of a store ``layout``.
+
+        Raises:
+            SlrPoseError: when ``layout`` cannot give the landmarks the model was trained on.
+        """
         from slr_pose.graphs.pipeline import PreprocessConfig, Preprocessor
 
-        return Preprocessor(layout, PreprocessConfig.from_dict(self.meta["preprocess"]))
+        pre = Preprocessor(layout, PreprocessConfig.from_dict(self.meta["preprocess"]))
+        want, got = list(self.meta["landmarks"]), list(pre.layout.names)
+        if got != want:
+            odd = sorted(set(got) ^ set(want))
+            why = f"{odd[0]!r} is in only one of them" if odd else "the same landmarks in another order"
+            raise SlrPoseError(
+                f"layout {layout.name!r} does not give the {len(want)} landmarks this model was trained on "
+                f"(subset {pre.config.subset!r}: {why}); a run from another slr-pose version?"
+            )
+        return pre
 
 
 def load_run(run_dir: str | Path, *, which: str = "best") -> LoadedRun:
@@ -99,7 +122,7 @@ def load_run(run_dir: str | Path, *, which: str = "best") -> LoadedRun:
 
     # The model's shape depends only on the subset's landmarks and the streams.
     run = LoadedRun(torch.nn.Identity(), config, meta)
-    pre = run.preprocessor(Layout("trained", tuple(meta["landmarks"])))
+    pre = run.preprocessor(Layout("checkpoint", tuple(meta["landmarks"])))
     if run.task == "islr":
         sizes = {lang: len(c) for lang, c in meta["labels"].items()}
         model = build_recognizer(config.model, sizes, pre)

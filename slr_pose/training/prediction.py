@@ -81,8 +81,17 @@ def _language(run: LoadedRun, language: str) -> str:
 
 
 def predict(run_dir: str | Path, source: str | Path, *, sample_id: str | None = None, language: str = "",
-            top_k: int = 5, beam_width: int = 10, lm_weight: float = 0.5, insertion_bonus: float = 0.5) -> Prediction:
-    """Run a trained model on one video or stored sample."""
+            top_k: int = 5, beam_width: int | None = None, lm_weight: float | None = None,
+            insertion_bonus: float | None = None, window: int = 512, lookahead: int = 64) -> Prediction:
+    """Run a trained model on one video or stored sample.
+
+    Continuous signing is decoded with the run's decoder settings (each
+    ``None`` keeps the run's value), window by window: the model sees at
+    most ``window`` input frames at a time, ``lookahead`` of them context
+    on either side, and a streaming beam search commits glosses once
+    ``lookahead`` frames of future have been seen (see
+    :func:`slr_pose.training.cslr_decoding.windowed_log_probs`).
+    """
     run = load_run(run_dir)
     lang = _language(run, language)
     sample = load_input(run, source, sample_id)
@@ -91,15 +100,17 @@ def predict(run_dir: str | Path, source: str | Path, *, sample_id: str | None = 
     x = torch.from_numpy(out.x)[None]
     mask = torch.from_numpy(np.asarray(out.frame_mask))[None]
     lang_id = torch.tensor([list(run.meta["labels"]).index(lang)])
-    with torch.no_grad():
-        if run.task == "islr":
-            labels = LabelSpace.from_json(run.meta["labels"])
+    if run.task == "islr":
+        labels = LabelSpace.from_json(run.meta["labels"])
+        with torch.no_grad():
             logits = run.model(x, lang_id, mask).logits[0, : labels.sizes[lang]]
-            probs = torch.softmax(logits, 0).numpy()
-            order = np.argsort(-probs)[:top_k]
-            return Prediction(lang, [(labels.classes[lang][i], float(probs[i])) for i in order], [], len(sample.xyz))
-        result = run.model(x, lang_id, mask)
-    return _decode_continuous(run, Path(run_dir), lang, result, out, sample, beam_width, lm_weight, insertion_bonus)
+        probs = torch.softmax(logits, 0).numpy()
+        order = np.argsort(-probs)[:top_k]
+        return Prediction(lang, [(labels.classes[lang][i], float(probs[i])) for i in order], [], len(sample.xyz))
+    from slr_pose.training.cslr_decoding import DecoderSettings
+
+    settings = DecoderSettings.of_run(run_dir).override(beam_width, lm_weight, insertion_bonus)
+    return _decode_continuous(run, Path(run_dir), lang, (x, mask, lang_id), out, sample, settings, window, lookahead)
 
 
 def _layout_of(sample: Sample, source, sample_id):
@@ -115,28 +126,28 @@ def _layout_of(sample: Sample, source, sample_id):
     raise SlrPoseError(f"cannot tell the layout of a sample with {n} landmarks")  # pragma: no cover
 
 
-def _decode_continuous(run, run_dir: Path, lang, result, out, sample: Sample, beam_width, lm_weight, insertion_bonus):
-    from slr_pose.decoding import NGramLM, Vocabulary, decode_stream
+def _decode_continuous(run, run_dir: Path, lang: str, inputs, out, sample: Sample, settings, window: int,
+                       lookahead: int) -> Prediction:
+    from slr_pose.decoding import StreamingDecoder, Vocabulary
+    from slr_pose.training.cslr import run_lms
+    from slr_pose.training.cslr_decoding import FALLBACK_FPS, check_window, step_seconds, windowed_log_probs
 
     vocab = Vocabulary(run.meta["labels"][lang])
-    steps = result.log_probs[0, : int(result.out_lengths[0]), : len(vocab)].float().numpy()
-    lm_path = run_dir / f"lm_{lang}.arpa"
-    lm = NGramLM.load(lm_path).bind(vocab) if lm_path.exists() else None
-    decoded = decode_stream(steps, beam_width=beam_width, lm=lm, lm_weight=lm_weight if lm else 0.0,
-                            insertion_bonus=insertion_bonus if lm else 0.0)
+    lm = run_lms(run_dir, {lang: vocab}).get(lang)
     stride = run.model.total_stride
-    source = np.asarray(out.source_index)
-    real = source[np.asarray(out.frame_mask)]
+    check_window(window, lookahead, stride)
+    decoder = StreamingDecoder(window=window // stride, lookahead=lookahead // stride, beam_width=settings.beam_width,
+                               lm=lm, lm_weight=settings.lm_weight if lm else 0.0,
+                               insertion_bonus=settings.insertion_bonus if lm else 0.0)
+    for chunk in windowed_log_probs(run.model, *inputs, window, lookahead):
+        decoder.push(chunk[:, : len(vocab)])
+    decoder.flush()
+    decoded = decoder.result()
     times = sample.time.astype(np.float64)
     if not np.isfinite(times).all():
-        fps = sample.info.fps if np.isfinite(sample.info.fps) and sample.info.fps > 0 else 25.0
+        fps = sample.info.fps if np.isfinite(sample.info.fps) and sample.info.fps > 0 else FALLBACK_FPS
         times = np.arange(len(sample.xyz)) / fps
-
-    def seconds(step: int) -> float:
-        frame = min(step * stride, len(real) - 1)
-        return float(np.interp(real[frame], np.arange(len(times)), times))
-
-    glosses = []
-    for token, (a, b) in zip(decoded.tokens, decoded.frames):
-        glosses.append((vocab.glosses[int(token) - 1], seconds(int(a)), seconds(int(b))))
+    real = np.asarray(out.source_index)[np.asarray(out.frame_mask)]
+    spans = step_seconds(decoded.frames.reshape(-1), stride, real, times).reshape(-1, 2)
+    glosses = [(vocab.glosses[int(t) - 1], float(a), float(b)) for t, (a, b) in zip(decoded.tokens, spans)]
     return Prediction(lang, [], glosses, len(sample.xyz))

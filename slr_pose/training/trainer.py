@@ -10,6 +10,8 @@ used::
     RUN/metrics.csv            one row per epoch
     RUN/curves.png             loss and validation score per epoch
     RUN/summary.json           best epoch, validation and test metrics
+    RUN/lm_<language>.arpa     CSLR: gloss LMs of the training sentences
+    RUN/decoding.json          CSLR: beam width, LM weight and insertion bonus (picked on validation)
 
 Running the same command again resumes from ``last.pt``: the data order and
 augmentation of an epoch depend only on (seed, epoch), and the RNG states are

@@ -196,3 +196,14 @@ def test_phoenix_manifest_and_attach(phoenix_dir, msl, tmp_path):
     assert PoseStore(out).info(0).split == "val"
     r = run("phoenix", "attach", phoenix_dir / "phoenix2014", extracted, "-o", out)
     assert r.exit_code == 1 and r.output == f"Error: output {out} already exists: choose a new file (stores are never modified in place)\n"
+
+
+def test_stitch_with_a_validation_split(msl, tmp_path):
+    out = tmp_path / "v.h5"
+    r = run("stitch", msl, "-o", out, "--sentences", 20, "--val-fraction", 0.15)
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines()[0] == (f"wrote 20 stitched sentences to {out}: train 12 from 51 samples, "
+                                        "val 3 from 13 samples, test 5 from 20 samples (split by sample)")
+    assert Counter(PoseStore(out).column("split").tolist()) == {"train": 12, "val": 3, "test": 5}
+    r = run("stitch", msl, "-o", tmp_path / "w.h5", "--val-fraction", 0.8)
+    assert r.exit_code == 1 and r.output == "Error: val fraction 0.8 must be at least 0 and below 1 - test fraction (0.75)\n"

@@ -349,3 +349,33 @@ def test_trimming_agrees_with_the_preprocessor_idle_trim(source, request):
             ref.motion_group, 1.0, 0.0, True,
         )  # fmt: skip
         assert active_range(s, store.layout) == (first, last + 1)
+
+
+def test_val_split_comes_from_the_same_draw_and_leaves_test_alone():
+    labels = ["a"] * 10 + ["b"] * 10
+    signers = [f"p{i}" for i in range(10)] * 2
+    for by in ("signer", "sample"):
+        plain, _ = source_splits([""] * 20, signers, labels, by, 0.2, 4)
+        split, mode = source_splits([""] * 20, signers, labels, by, 0.2, 4, val_fraction=0.2)
+        assert mode == by and (plain == "test").tolist() == (split == "test").tolist()
+        assert Counter(split.tolist()) == {"train": 12, "val": 4, "test": 4}
+    split, _ = source_splits([""] * 20, signers, labels, "signer", 0.2, 4, val_fraction=0.2)
+    people = {x: {p for p, s in zip(signers, split) if s == x} for x in ("train", "val", "test")}
+    assert [len(people[x]) for x in ("train", "val", "test")] == [6, 2, 2] and not people["val"] & people["train"]
+    with pytest.raises(SlrPoseError, match="applies only when splitting by signer or sample"):
+        source_splits(["train"] * 20, signers, labels, "auto", 0.2, 0, val_fraction=0.1)
+    with pytest.raises(SlrPoseError, match="val fraction 0.8 must be at least 0 and below 1 - test fraction"):
+        StitchSpec(val_fraction=0.8)
+
+
+@pytest.mark.realdata
+def test_val_sentences_use_their_own_samples(msl, tmp_path):
+    out = tmp_path / "val.h5"
+    report = stitch_store(msl, out, StitchSpec(sentences=60, min_glosses=2, max_glosses=4, val_fraction=0.15))
+    assert list(report.sentences) == ["train", "val", "test"] and report.sources["val"] >= 5  # one or more per sign
+    store = PoseStore(out)
+    used: dict[str, set] = {"train": set(), "val": set(), "test": set()}
+    for i in range(len(store)):
+        used[store.info(i).split] |= set(meta(store, i)["sources"])
+    assert used["val"] and not used["val"] & (used["train"] | used["test"]) and not used["train"] & used["test"]
+    assert store.provenance["derived"]["settings"]["val_fraction"] == 0.15

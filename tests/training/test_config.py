@@ -39,6 +39,8 @@ def test_load_yaml_resolves_paths_and_overrides(tmp_path):
         ({"data": {"split": {"mode": "person"}}}, "data.split.mode='person'"),
         ({"data": {"stores": "poses.h5"}}, "data.stores must be a list"),
         ({"model": {"boundary": "yes"}}, "model.boundary must be true or false"),
+        ({"model": {"gloss_head": 1}}, "model.gloss_head must be true or false"),
+        ({"train": {"gloss_weight": -1}}, "train.gloss_weight=-1.0: must not be negative"),
     ],
 )
 def test_bad_values_name_key_and_value(raw, message):
@@ -58,3 +60,16 @@ def test_bad_files(tmp_path):
     (tmp_path / "ok.yaml").write_text("task: islr\n")
     with pytest.raises(ConfigError, match="is not KEY=VALUE"):
         load_config(tmp_path / "ok.yaml", ["train.epochs"])
+
+
+def test_the_module_docstring_example_loads_and_names_a_registered_model(tmp_path):
+    import textwrap
+
+    import slr_pose.training.config as config_module
+    from slr_pose.models import list_models
+
+    example = config_module.__doc__.split("::\n\n", 1)[1].split("\n\n", 1)[0]
+    (tmp_path / "c.yaml").write_text(textwrap.dedent(example))
+    cfg = load_config(tmp_path / "c.yaml")
+    assert cfg.model.name in list_models()
+    assert cfg.data.stores == (StoreSource(str(tmp_path / "poses.h5"), "mfs"),) and cfg.train.epochs == 30

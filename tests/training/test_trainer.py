@@ -141,7 +141,7 @@ def test_boundary_head_trains_on_samples_with_sign_spans(msl_store, tmp_path):
     assert last["train_boundary_loss"] < first["train_boundary_loss"]
 
 
-def test_bad_inputs_are_clear(msl_store, asl_store, tmp_path):
+def test_bad_inputs_are_clear(msl_store, tmp_path):
     # the stored split column is empty: 'column' mode cannot split
     cfg = load_config(write_config(tmp_path, [{"path": str(msl_store)}], data={"split": {"mode": "column"}}))
     with pytest.raises(SlrPoseError, match="found ''"):
