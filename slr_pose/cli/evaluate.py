@@ -10,7 +10,8 @@ import click
 @click.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.argument("store", type=click.Path(dir_okay=False))
-@click.option("--split", default="all", show_default=True, help="train, val, test or all samples of the store.")
+@click.option("--split", default="all", show_default=True, type=click.Choice(["all", "train", "val", "test"]),
+              help="Which samples of the store to score.")
 @click.option("--language", default="", help="Language tag for samples whose store has none.")
 @click.option("--groups", type=click.Path(dir_okay=False), default=None,
               help="VSSign grouping table (CSV gloss,group): also report grouped accuracy "

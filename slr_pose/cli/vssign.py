@@ -14,7 +14,8 @@ def vssign() -> None:
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.argument("store", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Grouping table to write (CSV).")
-@click.option("--split", default="val", show_default=True, help="Which samples of STORE to look at (or all).")
+@click.option("--split", default="val", show_default=True, type=click.Choice(["all", "train", "val", "test"]),
+              help="Which samples of STORE to look at.")
 @click.option("--threshold", default=0.2, show_default=True, type=float,
               help="Minimum symmetric confusion rate for a pair to be suggested.")
 def suggest(run_dir: str, store: str, output: str, split: str, threshold: float) -> None:

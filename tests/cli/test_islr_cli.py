@@ -348,6 +348,8 @@ def test_evaluate_bad_input_is_one_line(cotrained, streams, msl_store, asl_store
     # classes: a one-language model and a store of another language
     message = one_line_error("evaluate", streams["joint"], asl_store)
     assert message == "language 'ase' has no head in this model (it knows mfs)"
+    typo = run("evaluate", run_dir, msl_store, "--split", "tset")
+    assert typo.exit_code == 2 and "'tset' is not one of 'all', 'train', 'val', 'test'" in typo.output
     unnamed = derive(msl_store, tmp_path / "unnamed.h5", lambda info: replace(info, language=""))
     message = one_line_error("evaluate", run_dir, unnamed)
     assert message == f"store {unnamed} has samples without a language; name it with --language"
