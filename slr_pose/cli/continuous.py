@@ -149,6 +149,11 @@ def phoenix() -> None:
     ANNOTATIONS is a PHOENIX annotation file, a folder with train/dev/test
     files (train.csv or train.corpus.csv or PHOENIX-2014-T.train.corpus.csv),
     or the corpus root. PHOENIX's dev split is stored as val.
+
+    \b
+    Example:
+      slr-pose phoenix manifest phoenix-2014-multisigner/ -o phoenix.csv
+      slr-pose extract phoenix.csv -o raw.h5 && slr-pose phoenix attach phoenix-2014-multisigner/ raw.h5 -o phoenix.h5
     """
 
 

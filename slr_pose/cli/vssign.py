@@ -7,7 +7,12 @@ import click
 
 @click.group()
 def vssign() -> None:
-    """Visually similar signs (VSSigns): suggest groups for experts to confirm."""
+    """Visually similar signs (VSSigns): suggest groups for experts to confirm.
+
+    \b
+    Example:
+      slr-pose vssign suggest runs/msl150 poses.h5 -o vssigns.csv   # then edit it, and train with data.groups
+    """
 
 
 @vssign.command()

@@ -67,6 +67,11 @@ def test_every_command_help_has_an_example(path):
     assert _examples(_help(*path), path), f"no example in `slr-pose {' '.join(path)} --help` runs that command"
 
 
+@pytest.mark.parametrize("group", sorted(n for n in COMMANDS if isinstance(cli.get_command(click.Context(cli), n), click.Group)))
+def test_every_group_help_has_an_example(group):
+    assert _examples(_help(group), (group,)), f"no example in `slr-pose {group} --help`"
+
+
 def test_the_import_group_shows_each_format():
     examples = _examples(_help("import"), ("import",))
     formats = sorted(cli.get_command(click.Context(cli), "import").commands)
