@@ -38,10 +38,10 @@ from slr_pose.training.data import (
     preprocess_config,
 )
 from slr_pose.training.cslr_decoding import (
-    FALLBACK_FPS,
     DecoderSettings,
     Posterior,
     decode,
+    known_fps,
     posteriors,
     step_seconds,
     tune,
@@ -242,8 +242,7 @@ def _write_scoring_files(out: Path, run, samples: SampleSet, vocab: dict, posts:
     from slr_pose.decoding import CtmWord, StmSegment, write_ctm, write_stm
 
     ids = [samples.ids[p.index] for p in posts]
-    fps = [samples.stores[samples.store[p.index]].column("fps")[samples.index[p.index]] for p in posts]
-    fps = [float(f) if np.isfinite(f) and f > 0 else FALLBACK_FPS for f in fps]
+    fps = [known_fps(samples.stores[samples.store[p.index]].column("fps")[samples.index[p.index]]) for p in posts]
     write_stm(out / "reference.stm", [
         StmSegment(i, "1", samples.signer[p.index] or "unknown", 0.0, math.inf, tuple(samples.glosses[p.index]))
         for i, p in zip(ids, posts)

@@ -31,6 +31,12 @@ from slr_pose.errors import SlrPoseError
 DECODING_FILE = "decoding.json"
 #: Frame rate assumed for stored frames without times (PHOENIX's 25 fps).
 FALLBACK_FPS = 25.0
+
+
+def known_fps(fps: float) -> float:
+    """``fps`` where it is a usable frame rate, else :data:`FALLBACK_FPS`."""
+    return float(fps) if math.isfinite(fps) and fps > 0 else FALLBACK_FPS
+
 #: The grid :func:`tune` searches (LM weight x insertion bonus); (0, 0) is plain beam search.
 LM_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0)
 INSERTION_BONUSES = (0.0, 0.5, 1.0, 2.0)

@@ -81,13 +81,8 @@ class ISLRTask:
         x, soft = apply_plan(plan, x, target, frame_mask, max(self.labels.sizes.values()))
         return (x, soft, *mix_boundaries(plan, boundary, has_boundary, frame_mask))
 
-    @torch.no_grad()
-    def scores(self, model: torch.nn.Module, loader) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """``(scores (M, C_max), target (M,), language (M,), sample index (M,))`` of a loader."""
-        return score_batches(model, loader)
-
     def evaluate(self, model: torch.nn.Module, loader) -> dict:
-        scores, target, language, _ = self.scores(model, loader)
+        scores, target, language, _ = score_batches(model, loader)
         return evaluate_scores(scores, target, language, self.labels, grouping=self.grouping).summary
 
     def meta(self) -> dict:

@@ -130,7 +130,7 @@ def _decode_continuous(run, run_dir: Path, lang: str, inputs, out, sample: Sampl
                        lookahead: int) -> Prediction:
     from slr_pose.decoding import StreamingDecoder, Vocabulary
     from slr_pose.training.cslr import run_lms
-    from slr_pose.training.cslr_decoding import FALLBACK_FPS, check_window, step_seconds, windowed_log_probs
+    from slr_pose.training.cslr_decoding import check_window, known_fps, step_seconds, windowed_log_probs
 
     vocab = Vocabulary(run.meta["labels"][lang])
     lm = run_lms(run_dir, {lang: vocab}).get(lang)
@@ -145,8 +145,7 @@ def _decode_continuous(run, run_dir: Path, lang: str, inputs, out, sample: Sampl
     decoded = decoder.result()
     times = sample.time.astype(np.float64)
     if not np.isfinite(times).all():
-        fps = sample.info.fps if np.isfinite(sample.info.fps) and sample.info.fps > 0 else FALLBACK_FPS
-        times = np.arange(len(sample.xyz)) / fps
+        times = np.arange(len(sample.xyz)) / known_fps(sample.info.fps)
     real = np.asarray(out.source_index)[np.asarray(out.frame_mask)]
     spans = step_seconds(decoded.frames.reshape(-1), stride, real, times).reshape(-1, 2)
     glosses = [(vocab.glosses[int(t) - 1], float(a), float(b)) for t, (a, b) in zip(decoded.tokens, spans)]

@@ -30,7 +30,7 @@ from slr_pose.training.modeling import load_run
 from tests.conftest import MSL_VIDEOS
 from tests.training.test_trainer import write_config
 
-pytestmark = [pytest.mark.slow, pytest.mark.realdata]
+pytestmark = [pytest.mark.slow, pytest.mark.realdata, pytest.mark.usefixtures("one_torch_thread")]
 MSL_CLASSES = ["ambulancia", "doctor", "dolor", "hoy", "yo"]
 JOINT = {"subset": "upper_body_hands", "length": 24, "streams": ["joint"]}
 
@@ -67,15 +67,6 @@ def train_run(tmp: Path, name: str, stores: list[dict], **sections) -> Path:
     out = ok("train", write_config(tmp, stores, name=f"{name}.yaml", **sections), "-o", tmp / name, "--no-progress")
     assert f"run saved in {tmp / name}" in out
     return tmp / name
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Two intra-op threads on a shared 2-core machine run many times slower than one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
