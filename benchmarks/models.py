@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
+import platform
 import statistics
 import time
 from pathlib import Path
@@ -255,13 +257,16 @@ def _tensors(batch, label_index, langs, aug, rng):
     return torch.cat(xs), torch.cat(ms), lang, y
 
 
-def write(rows: list[dict], accuracy: list[dict], out: Path, kaggle: bool, seeds: int) -> None:
+def write(rows: list[dict], accuracy: list[dict], out: Path, kaggle: bool, seeds: int, load_before: float) -> None:
+    """The results file; a table this run did not measure (--skip-speed, no --accuracy) is kept from ``out``."""
+    old = out.read_text() if out.is_file() else ""
     lines = [
         "# Pose encoders",
         "",
-        f"Date 2026-11-22 (run {datetime.date.today()}); machine: 2-core x86_64 CPU, no GPU "
-        "(shared and noisy while measured: ratios to ST-GCN, taken side by side, are what to compare).",
-        "`python benchmarks/models.py" + (f" --accuracy --seeds {seeds}" if accuracy else "") + "`.",
+        f"Speed table run {datetime.date.today()} (load average {load_before:.1f} before it); machine: "
+        f"{os.cpu_count()}-core {platform.machine()} CPU, no GPU. Ratios to ST-GCN, taken side by side in one "
+        "run, are what to compare across machines; absolute times vary with the machine.",
+        "`python benchmarks/models.py`.",
         "",
         "Input: real clips (MSL-150" + (" + Kaggle asl-signs" if kaggle else "") + ") through the project's "
         "importers and Preprocessor: upper_body_hands (57 nodes), joint + bone (6 channels), 64 frames. "
@@ -271,8 +276,8 @@ def write(rows: list[dict], accuracy: list[dict], out: Path, kaggle: bool, seeds
         "| stgcn ms (same run) | speed-up vs stgcn |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    if not rows and out.is_file():  # --skip-speed: keep the speed table of the last full run
-        lines = out.read_text().split("\n## ")[0].rstrip("\n").split("\n")
+    if not rows and old:  # --skip-speed: keep the speed table of the last full run
+        lines = old.split("\n## ")[0].rstrip("\n").split("\n")
     for r in rows:
         mark = " (default)" if r["model"] == DEFAULT_MODEL else ""
         lines.append(
@@ -283,6 +288,8 @@ def write(rows: list[dict], accuracy: list[dict], out: Path, kaggle: bool, seeds
         lines += [
             "",
             "## Small-data probe (two sign languages, one model, gated heads)",
+            "",
+            f"Run {datetime.date.today()}: `python benchmarks/models.py --accuracy --seeds {seeds}`.",
             "",
             f"lsm: MSL-150, 5 signs, {MSL_SHOTS} training clips per sign, the other clips for testing (one signer). "
             f"ase: Kaggle asl-signs hello/thankyou, signer-independent: clips of {KAGGLE_TRAIN_SIGNERS} signers "
@@ -297,6 +304,8 @@ def write(rows: list[dict], accuracy: list[dict], out: Path, kaggle: bool, seeds
         for r in accuracy:
             cells = [f"{r[k][0]:.3f} +- {r[k][1]:.3f}" if k in r else "-" for k in ("lsm", "ase")]
             lines.append(f"| {r['model']} | {cells[0]} | {cells[1]} | {r['seconds']:.0f} |")
+    elif "\n## Small-data probe" in old:  # keep the probe of the last --accuracy run
+        lines += ["", "## Small-data probe" + old.split("\n## Small-data probe")[1].split("\n## Reading")[0].rstrip("\n")]
     lines += [
         "",
         "## Reading the tables",
@@ -326,10 +335,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "models.md")
     args = parser.parse_args()
     models = args.models.split(",") if args.models else list_models()
+    load_before = os.getloadavg()[0]
     samples = real_samples()
     rows = [] if args.skip_speed else speed(models, samples)
     accuracy = probe([m for m in PROBE_MODELS if m in models], samples, args.seeds) if args.accuracy else []
-    write(rows, accuracy, args.out, "ase" in samples, args.seeds)
+    write(rows, accuracy, args.out, "ase" in samples, args.seeds, load_before)
 
 
 if __name__ == "__main__":
