@@ -17,6 +17,7 @@ no LM) when installed; streaming (window 200, lookahead 50) on all evaluation
 sentences back to back as one long video.
 
 Usage: python benchmarks/decoding.py [--sentences 540] [--out benchmarks/results/decoding.md]
+(the pyctcdecode row needs `pip install pyctcdecode==0.5.0`; without it the row is left out)
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from __future__ import annotations
 import argparse
 import datetime
 import itertools
+import os
+import platform
 import time
 from pathlib import Path
 
@@ -101,6 +104,7 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=540)
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "decoding.md")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
 
     vocab, lm, refs, inputs = load(args.sentences)
     bound = lm.bind(vocab)
@@ -160,8 +164,10 @@ def main() -> None:
     lines = [
         "# Decoding: CTC greedy, prefix beam search, gloss LM, streaming",
         "",
-        f"Run {datetime.date(2026, 11, 22)} on a 2-core x86_64 CPU, no GPU (shared with other test runs: absolute",
-        "speeds are noisy, ratios taken in the same run are the numbers to read). `python benchmarks/decoding.py`,",
+        f"Run {datetime.date.today()} on a {os.cpu_count()}-core {platform.machine()} CPU, no GPU (load average "
+        f"{load_before:.1f} before the run; absolute",
+        "speeds vary with the machine, ratios taken in the same run are the numbers to read). "
+        "`python benchmarks/decoding.py`,",
         f"seed {SEED}.",
         "",
         "**Input: synthetic CTC posteriors from real gloss sequences** (not model outputs). Each PHOENIX-2014 dev",
@@ -201,7 +207,7 @@ def main() -> None:
         f"{stream_vs_whole.ins} insertions over {stream_vs_whole.n_ref} glosses ({stream_vs_whole.wer:.2f}%).",
         "Latency of a committed gloss is at most one window (200 frames = 32 s of video at 25 fps / 4).",
         "",
-        "LM file check, done by hand on the same date (KenLM is not a dependency): KenLM 0.3.0's Python module",
+        "LM file check, done by hand on 2026-11-22 (KenLM is not a dependency): KenLM 0.3.0's Python module",
         "loads the ARPA file that `slr-pose lm train phoenix2014/train.csv --order 3` writes and gives PHOENIX-2014",
         "dev perplexity 65.3768, the same as `slr-pose lm score` (65.38); sentence log10-probabilities agree to 1e-6.",
         "",
