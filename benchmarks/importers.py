@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
+import os
+import platform
 import tempfile
 import time
 from pathlib import Path
@@ -86,7 +88,8 @@ def main() -> None:
     lines = [
         "# Importers",
         "",
-        f"Date 2026-11-22 (run {datetime.date.today()}); machine: 2-core x86_64 CPU, no GPU (shared, noisy: ratios matter).",
+        f"Run {datetime.date.today()} on a {os.cpu_count()}-core {platform.machine()} CPU, no GPU (load average "
+        f"{os.getloadavg()[0]:.1f} at the end of the run; ratios taken in the same run are what to compare).",
         f"`python benchmarks/importers.py --repeats {args.repeats}`; best of {args.repeats} runs.",
         "",
         f"## Reading a Kaggle asl-signs parquet ({len(files)} real sequences, {rows} rows in all)",
