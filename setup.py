@@ -37,6 +37,7 @@ setup(
         "rgb": ["torchvision>=0.19"],
         "test": [
             "pytest>=8",
+            "hypothesis>=6.100",
             "pyarrow>=14,<18",
             "pose-format>=0.10",
             "onnx>=1.16",

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import gzip
 import math
-import os
 import re
+import zlib
 from pathlib import Path
 from typing import IO
 
 from slr_pose.decoding.lm import NGramLM, NGram
 from slr_pose.errors import SlrPoseError
+from slr_pose.outputs import atomic_path
 
 LOG10 = math.log(10.0)
 #: log10 values at or below this are "impossible" (SRILM and KenLM write -99 for <s>).
@@ -33,7 +34,7 @@ LOG10_FLOOR = -99.0
 
 
 def _open(path: Path, mode: str) -> IO[str]:
-    if path.name.endswith((".gz", ".gz.tmp")):
+    if path.name.endswith(".gz"):
         return gzip.open(path, mode + "t", encoding="utf-8")
     return open(path, mode, encoding="utf-8")
 
@@ -47,24 +48,18 @@ def write_arpa(lm: NGramLM, path: str | Path) -> None:
     path = Path(path)
     if path.parent and not path.parent.is_dir():
         raise SlrPoseError(f"cannot write {path}: folder {path.parent} does not exist")
-    tmp = path.with_name(path.name + ".tmp")  # write beside, then rename: an old file survives a failure
-    try:
-        with _open(tmp, "w") as f:
-            f.write("\\data\\\n")
-            for k in range(1, lm.order + 1):
-                f.write(f"ngram {k}={len(lm.entries[k])}\n")
-            for k in range(1, lm.order + 1):
-                f.write(f"\n\\{k}-grams:\n")
-                for g, (lp, bo) in sorted(lm.entries[k].items()):
-                    line = f"{_fmt(lp)}\t{' '.join(g)}"
-                    if k < lm.order:
-                        line += f"\t{_fmt(bo)}"
-                    f.write(line + "\n")
-            f.write("\n\\end\\\n")
-        os.replace(tmp, path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise SlrPoseError(f"cannot write {path}: {e.strerror or e}") from None
+    with atomic_path(path) as tmp, _open(tmp, "w") as f:  # an old file survives a failure or a kill
+        f.write("\\data\\\n")
+        for k in range(1, lm.order + 1):
+            f.write(f"ngram {k}={len(lm.entries[k])}\n")
+        for k in range(1, lm.order + 1):
+            f.write(f"\n\\{k}-grams:\n")
+            for g, (lp, bo) in sorted(lm.entries[k].items()):
+                line = f"{_fmt(lp)}\t{' '.join(g)}"
+                if k < lm.order:
+                    line += f"\t{_fmt(bo)}"
+                f.write(line + "\n")
+        f.write("\n\\end\\\n")
 
 
 _COUNT = re.compile(r"ngram\s+(\d+)\s*=\s*(\d+)$")
@@ -75,7 +70,9 @@ def _value(text: str, path: Path, lineno: int) -> float:
     try:
         v = float(text)
     except ValueError:
-        raise SlrPoseError(f"{path}:{lineno}: {text!r} is not a log10 probability") from None
+        v = math.nan
+    if math.isnan(v) or v * LOG10 == math.inf:  # -inf is the floor, as -99 is
+        raise SlrPoseError(f"{path}:{lineno}: {text!r} is not a log10 probability")
     return -math.inf if v <= LOG10_FLOOR else v * LOG10
 
 
@@ -120,7 +117,7 @@ def read_arpa(path: str | Path) -> NGramLM:
                     entries[section][tuple(fields[1 : section + 1])] = (lp, bo)
                 elif section == 0:
                     continue  # free text before \data\ is allowed
-    except (OSError, UnicodeDecodeError, EOFError, gzip.BadGzipFile) as e:
+    except (OSError, UnicodeDecodeError, EOFError, gzip.BadGzipFile, zlib.error) as e:
         raise SlrPoseError(f"cannot read language model {path}: {e}") from None
     order = len(entries) - 1
     if order == 0 or not declared:
@@ -129,4 +126,12 @@ def read_arpa(path: str | Path) -> NGramLM:
         got = len(entries[k]) if k <= order else 0
         if got != n:
             raise SlrPoseError(f"{path}: header declares {n} {k}-grams but the file holds {got}")
-    return NGramLM(order, entries)
+    for k in range(2, order + 1):  # back-off queries end at the unigrams: every word needs one
+        for gram in entries[k]:
+            lacking = [w for w in gram if (w,) not in entries[1]]
+            if lacking:
+                raise SlrPoseError(f"{path}: the {k}-gram {' '.join(gram)!r} has no unigram for {lacking[0]!r}")
+    try:
+        return NGramLM(order, entries)
+    except SlrPoseError as e:
+        raise SlrPoseError(f"{path}: {e}") from None

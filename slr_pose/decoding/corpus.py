@@ -41,6 +41,10 @@ def read_corpus_csv(path: str | Path) -> list[CorpusEntry]:
         raise SlrPoseError(f"{path} is empty")
     delimiter = "|" if "|" in lines[0] else ","
     reader = csv.DictReader(lines, delimiter=delimiter)
+    try:
+        rows = list(reader)
+    except csv.Error as e:
+        raise SlrPoseError(f"{path}: not a CSV table ({e})") from None
     columns = [c.strip().lower() for c in reader.fieldnames or []]
     gloss_col = next((c for c in GLOSS_COLUMNS if c in columns), None)
     if gloss_col is None:
@@ -48,17 +52,20 @@ def read_corpus_csv(path: str | Path) -> list[CorpusEntry]:
     id_col = next((c for c in ID_COLUMNS if c in columns), None)
     names = dict(zip(columns, reader.fieldnames or []))
     out = []
-    for lineno, row in enumerate(reader, start=2):
+    for lineno, row in enumerate(rows, start=2):
         glosses = row.get(names[gloss_col])
-        if glosses is None:
-            raise SlrPoseError(f"{path}:{lineno}: row has no {gloss_col} field")
+        sample_id = row.get(names[id_col]) if id_col else str(lineno - 1)
+        if glosses is None or sample_id is None:
+            raise SlrPoseError(f"{path}:{lineno}: row has no {gloss_col if glosses is None else id_col} field")
         frames = row.get(names["num_frames"]) if "num_frames" in names else None
         try:
             num_frames = int(frames) if frames not in (None, "") else None
         except ValueError:
-            raise SlrPoseError(f"{path}:{lineno}: num_frames {frames!r} is not an integer") from None
+            num_frames = -1
+        if num_frames is not None and num_frames < 0:
+            raise SlrPoseError(f"{path}:{lineno}: num_frames {frames!r} is not an integer >= 0")
         out.append(CorpusEntry(
-            id=row[names[id_col]] if id_col else str(lineno - 1),
+            id=sample_id,
             glosses=tuple(glosses.split()),
             signer=row.get(names["signer"]) if "signer" in names else None,
             num_frames=num_frames,

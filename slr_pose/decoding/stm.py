@@ -24,6 +24,7 @@ from typing import Iterable
 import numpy as np
 
 from slr_pose.errors import SlrPoseError
+from slr_pose.outputs import write_text
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,12 @@ def _lines(path: Path, kind: str) -> Iterable[tuple[int, list[str]]]:
 
 def _float(text: str, path: Path, lineno: int, what: str) -> float:
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
-        raise SlrPoseError(f"{path}:{lineno}: {what} {text!r} is not a number") from None
+        value = math.nan
+    if math.isnan(value):
+        raise SlrPoseError(f"{path}:{lineno}: {what} {text!r} is not a number")
+    return value
 
 
 def read_stm(path: str | Path) -> list[StmSegment]:
@@ -87,6 +91,8 @@ def read_stm(path: str | Path) -> list[StmSegment]:
         if len(f) < 5:
             raise SlrPoseError(f"{path}:{lineno}: an STM line needs id, channel, speaker, start, end; got {' '.join(f)!r}")
         start, end = _float(f[3], path, lineno, "start time"), _float(f[4], path, lineno, "end time")
+        if not (math.isfinite(start) and start <= end):
+            raise SlrPoseError(f"{path}:{lineno}: a segment from {f[3]} to {f[4]} s needs a finite start at or before its end")
         words = f[5:]
         label = None
         if words and words[0].startswith("<") and words[0].endswith(">"):
@@ -114,8 +120,10 @@ def read_ctm(path: str | Path) -> list[CtmWord]:
             raise SlrPoseError(f"{path}:{lineno}: a CTM line needs id, channel, start, duration, gloss [, confidence]; "
                                f"got {' '.join(f)!r}")  # fmt: skip
         conf = _float(f[5], path, lineno, "confidence") if len(f) == 6 else None
-        out.append(CtmWord(f[0], f[1], _float(f[2], path, lineno, "start time"),
-                           _float(f[3], path, lineno, "duration"), f[4], conf))  # fmt: skip
+        start, duration = _float(f[2], path, lineno, "start time"), _float(f[3], path, lineno, "duration")
+        if not (math.isfinite(start) and math.isfinite(duration) and duration >= 0 and (conf is None or math.isfinite(conf))):
+            raise SlrPoseError(f"{path}:{lineno}: a word needs a finite start, duration >= 0 and confidence; got {' '.join(f)!r}")
+        out.append(CtmWord(f[0], f[1], start, duration, f[4], conf))
     return out
 
 
@@ -133,7 +141,7 @@ def write_ctm(path: str | Path, words: Iterable[CtmWord]) -> None:
 def _write(path: Path, lines: list[str]) -> None:
     if not path.parent.is_dir():
         raise SlrPoseError(f"cannot write {path}: folder {path.parent} does not exist")
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    write_text(path, "".join(line + "\n" for line in lines))
 
 
 def ctm_words(id: str, glosses, frames, fps: float, channel: str = "1",

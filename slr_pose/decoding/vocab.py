@@ -13,7 +13,9 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from slr_pose.decoding.stm import read_utf8
 from slr_pose.errors import SlrPoseError
+from slr_pose.outputs import write_text
 
 #: How the blank is written when a vocabulary is shown or saved.
 BLANK = "<blank>"
@@ -108,7 +110,7 @@ class Vocabulary:
     def save(self, path: str | Path) -> None:
         """Write the vocabulary as JSON."""
         data = {"format": "slr-pose-vocabulary", "version": 1, "blank": self.blank, "glosses": list(self.glosses)}
-        Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        write_text(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
 
     @classmethod
     def load(cls, path: str | Path) -> "Vocabulary":
@@ -118,16 +120,21 @@ class Vocabulary:
         field is ``gloss`` (the format of PHOENIX ``gloss_vocab.tsv``).
         """
         path = Path(path)
-        if not path.is_file():
-            raise SlrPoseError(f"vocabulary file not found: {path}")
-        text = path.read_text(encoding="utf-8")
+        text = read_utf8(path, "vocabulary")
+        blank = BLANK
         if path.suffix == ".json":
             try:
                 data = json.loads(text)
-                return cls(data["glosses"], blank=data.get("blank", BLANK))
-            except (json.JSONDecodeError, KeyError, TypeError) as e:
+            except (json.JSONDecodeError, RecursionError) as e:
                 raise SlrPoseError(f"{path} is not a vocabulary JSON file ({e})") from None
-        lines = [ln.split("\t")[0].strip() for ln in text.splitlines() if ln.strip()]
-        if lines and lines[0].lower() == "gloss":
-            lines = lines[1:]
-        return cls(lines)
+            lines, blank = (data.get("glosses"), data.get("blank", BLANK)) if isinstance(data, dict) else (None, None)
+            if not isinstance(lines, list) or not isinstance(blank, str):
+                raise SlrPoseError(f"{path} is not a vocabulary JSON file (it needs a list of glosses and a blank name)")
+        else:
+            lines = [ln.split("\t")[0].strip() for ln in text.splitlines() if ln.strip()]
+            if lines and lines[0].lower() == "gloss":
+                lines = lines[1:]
+        try:
+            return cls(lines, blank=blank)
+        except SlrPoseError as e:
+            raise SlrPoseError(f"{path}: {e}") from None

@@ -158,7 +158,7 @@ def _is_number(v: object) -> bool:
 
 def _build(cls, values: Mapping[str, Any], what: str):
     known = {f.name for f in fields(cls)}
-    unknown = sorted(set(values) - known)
+    unknown = sorted((k for k in values if k not in known), key=str)  # keys from YAML need not be strings
     if unknown:
         raise SlrPoseError(f"unknown {what} option {unknown[0]!r}; options are {', '.join(sorted(known))}")
     values = dict(values)

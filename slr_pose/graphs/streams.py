@@ -39,7 +39,7 @@ def check_streams(streams: object) -> tuple[str, ...]:
     if not streams:
         raise SlrPoseError("streams is empty; name at least one of " + ", ".join(STREAMS))
     for s in streams:
-        if s not in STREAMS:
+        if not isinstance(s, str) or s not in STREAMS:
             raise SlrPoseError(f"unknown stream {s!r}; streams are {', '.join(STREAMS)}")
     if len(set(streams)) != len(streams):
         raise SlrPoseError(f"streams {tuple(streams)} name a stream twice")

@@ -52,7 +52,7 @@ SUBSETS: dict[str, tuple[str, ...]] = {
 def subset_names(subset: str) -> tuple[str, ...]:
     try:
         return SUBSETS[subset]
-    except KeyError:
+    except (KeyError, TypeError):  # TypeError: not even a name (a list from a config)
         raise LayoutError(f"unknown landmark subset {subset!r}; choose one of {', '.join(SUBSETS)}") from None
 
 

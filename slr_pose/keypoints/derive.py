@@ -2,11 +2,13 @@
 
 Attaching annotations, cutting long recordings into windows and stitching
 isolated signs into sentences all read one store and write a *new* one. The
-source is never touched: the output path must not exist yet (nor an
-interrupted write to it), so a mistyped ``-o`` cannot append to, or mix
-samples into, a store that already holds data. A derived store that fails
-half-way (bad input found late, an interrupt) is removed again: it can be
-remade from its source, and a half-made one would block the rerun.
+source is never touched: the output path must not exist yet, so a mistyped
+``-o`` cannot append to, or mix samples into, a store that already holds
+data. A derived store that fails half-way (bad input found late, an
+interrupt) is removed again: it can be remade from its source, and a
+half-made one would block the rerun. One killed outright (SIGKILL, a power
+cut) leaves its journal; the rerun of the same derivation (same source, same
+settings) removes what it left and starts again, anything else is refused.
 
 The new store keeps the source's ``extractor`` block (its landmarks were made
 the same way) and records what was done under ``derived``::
@@ -18,6 +20,8 @@ the same way) and records what was done under ``derived``::
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
 from contextlib import contextmanager
@@ -38,11 +42,10 @@ def check_new_store(out: str | os.PathLike, source: str | os.PathLike | None = N
     out = Path(out)
     if source is not None and out.resolve() == Path(source).resolve():
         raise SlrPoseError(f"output {out} is the input store: write the result to a new file")
-    if out.exists():
-        raise SlrPoseError(f"output {out} already exists: choose a new file (stores are never modified in place)")
     journal = out.with_name(out.name + ".journal")
-    if journal.exists():
-        raise SlrPoseError(f"output {out} has an interrupted write ({journal}): choose a new file")
+    if out.exists() and not journal.exists():
+        raise SlrPoseError(f"output {out} already exists: choose a new file (stores are never modified in place)")
+    # with a journal, it is an interrupted write: new_store() remakes it if it was this very derivation
     if not out.parent.is_dir():
         raise SlrPoseError(f"folder {out.parent} does not exist")
     return out
@@ -76,6 +79,7 @@ def derived_provenance(source: PoseStore, operation: str, settings: Mapping[str,
 @contextmanager
 def new_store(out: Path, layout: Layout, provenance: Mapping[str, Any]) -> Iterator[StoreWriter]:
     """A writer of the new store ``out`` (checked by :func:`check_new_store`), removed again if the block fails."""
+    _discard_interrupted(out, provenance)
     writer = StoreWriter(out, layout, provenance, commit_every=500)
     done = False
     try:
@@ -86,3 +90,38 @@ def new_store(out: Path, layout: Layout, provenance: Mapping[str, Any]) -> Itera
         if not done:
             out.unlink(missing_ok=True)
             shutil.rmtree(out.with_name(out.name + ".journal"), ignore_errors=True)
+
+
+#: Provenance entries that change from one run of the same derivation to the next.
+_RUN_STAMPS = ("created", "modified", "slr_pose_version")
+
+
+def _recipe(provenance: Mapping[str, Any]) -> dict:
+    return {k: v for k, v in json.loads(json.dumps(provenance)).items() if k not in _RUN_STAMPS}
+
+
+def _discard_interrupted(out: Path, provenance: Mapping[str, Any]) -> None:
+    """Remove what a killed run of this same derivation left at ``out``: it is remade from its source.
+
+    An interrupted write of anything else (another source, other settings,
+    another command) is refused, as is one still in progress.
+    """
+    journal = out.with_name(out.name + ".journal")
+    if not journal.exists():
+        return
+    try:
+        theirs = json.loads(json.loads((journal / "header.json").read_text())["provenance"])
+    except (OSError, ValueError, KeyError, TypeError):
+        theirs = None if list(journal.glob("*.npz")) or out.exists() else provenance  # killed before it began
+    if theirs is None or _recipe(theirs) != _recipe(provenance):
+        raise SlrPoseError(f"output {out} has an interrupted write of something else ({journal}): choose a new file")
+    lock = journal / "lock"
+    if lock.exists():
+        with open(lock, "a+") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise SlrPoseError(f"{out} is being written by another process") from None
+            fcntl.flock(fh, fcntl.LOCK_UN)
+    shutil.rmtree(journal, ignore_errors=True)
+    out.unlink(missing_ok=True)

@@ -158,37 +158,54 @@ def read_manifest(path: Path) -> tuple[list[VideoInput], list[InputProblem]]:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             reader = csv.reader(fh)
             header = next(reader, None)
-            rows = list(reader)
+            rows, first = [], reader.line_num + 1
+            for values in reader:  # a quoted cell may span lines: a row is named by its first line
+                rows.append((first, values))
+                first = reader.line_num + 1
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise SlrPoseError(f"manifest {path} cannot be read as CSV ({e})") from None
     header = [h.strip() for h in header or []]
     if "path" not in header:
-        shown = ", ".join(header[:6]) or "nothing"
+        shown = ", ".join(" ".join(h.split()) for h in header[:6]) or "nothing"  # a quoted name may hold line breaks
         raise SlrPoseError(f"manifest {path} needs a 'path' column; its header has {shown}")
     twice = sorted({h for h in header if header.count(h) > 1})
     if twice:
         raise SlrPoseError(f"manifest {path} names column {twice[0]!r} twice")
     base = path.parent
     items, problems = [], []
-    for line, values in enumerate(rows, start=2):
+    for line, values in rows:
         if not any(v.strip() for v in values):
             continue
         row = {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(header)}
         try:
             items.append(_manifest_row(row, base))
         except SlrPoseError as e:
-            sample_id = row.get("id") or (Path(row["path"]).with_suffix("").as_posix() if row["path"] else "")
-            problems.append(InputProblem(sample_id, row["path"], f"{path.name} line {line}: {e}"))
+            problems.append(InputProblem(row.get("id") or _path_id(row["path"]), row["path"], f"{path.name} line {line}: {e}"))
     return items, problems
+
+
+def _path_id(rel: str) -> str:
+    """The id a manifest path gives: the path as written, without its ending."""
+    p = Path(rel)
+    return (p.with_suffix("") if p.name else p).as_posix()
 
 
 def _manifest_row(row: dict[str, str], base: Path) -> VideoInput:
     rel = row["path"]
     if not rel:
         raise SlrPoseError("empty path")
+    broken = [k for k in ("path", "id") if any(c in row.get(k, "") for c in "\r\n")]
+    if broken:  # ids and paths end up in one-line reports
+        raise SlrPoseError(f"{broken[0]} {row[broken[0]]!r} has a line break")
+    if not Path(rel).name:
+        raise SlrPoseError(f"path {rel!r} names no file or folder")
     video = base / rel
-    sample_id = row.get("id") or Path(rel).with_suffix("").as_posix()
-    if not (video.is_file() or video.is_dir()):
+    sample_id = row.get("id") or _path_id(rel)
+    try:
+        exists = video.is_file() or video.is_dir()
+    except OSError:  # a name too long for the file system names nothing
+        exists = False
+    if not exists:
         raise SlrPoseError(f"video {video} does not exist")
     start, end = _frame(row, "start"), _frame(row, "end")
     if start >= 0 and end >= 0 and end < start:

@@ -109,14 +109,14 @@ def read_timed_table(path: str | os.PathLike, column: str, unit: str = "s") -> l
             start, end = float(row["start"]) * scale, float(row["end"]) * scale
         except (TypeError, ValueError):
             raise SlrPoseError(f"{where}: start {row['start']!r} / end {row['end']!r} are not numbers") from None
-        value = (row[column] or "").strip()
+        value, video = (row[column] or "").strip(), (row["video"] or "").strip()
         if not (math.isfinite(start) and math.isfinite(end) and 0 <= start < end):
-            raise SlrPoseError(f"{where}: needs 0 <= start < end, got {row['start']} .. {row['end']}")
-        if not value or not row["video"]:
+            raise SlrPoseError(f"{where}: needs 0 <= start < end, got {row['start'].strip()} .. {row['end'].strip()}")
+        if not value or not video:
             raise SlrPoseError(f"{where}: empty video or {column}")
         if column == "gloss" and len(value.split()) != 1:
             raise SlrPoseError(f"{where}: gloss {value!r} contains spaces; one gloss per row")
-        out.append(Timed(row["video"].strip(), start, end, value))
+        out.append(Timed(video, start, end, value))
     return out
 
 

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import collections.abc
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Mapping, Union
 
 from slr_pose.errors import SlrPoseError
 
@@ -174,6 +175,9 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
     if origin in (Mapping, dict, collections.abc.Mapping) or tp is Mapping:
         if not isinstance(value, Mapping):
             raise ConfigError(f"{key} must be a mapping, got {value!r}")
+        odd = [k for k in value if not isinstance(k, str)]
+        if odd:
+            raise ConfigError(f"{key} must have names as keys, got {odd[0]!r}")
         return dict(value)
     if tp is Any:
         return value
@@ -188,7 +192,13 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{key} must be a number, got {value!r}")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond any float
+            number = math.inf
+        if not math.isfinite(number):  # YAML's .nan and .inf too
+            raise ConfigError(f"{key} must be a finite number, got {value!r}")
+        return number
     if tp is str:
         if not isinstance(value, str):
             raise ConfigError(f"{key} must be a string, got {value!r}")
@@ -205,6 +215,9 @@ def _build(cls: type, values: Mapping[str, Any], prefix: str) -> Any:
         if key not in names:
             raise ConfigError(f"unknown config key {full!r}; known keys here: {', '.join(names)}")
         kwargs[key] = _coerce(value, hints[key], full)
+    for f in dataclasses.fields(cls):
+        if f.name not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise ConfigError(f"config key '{prefix}.{f.name}' is missing")
     obj = cls(**kwargs)
     _validate(obj, prefix)
     return obj
@@ -239,10 +252,12 @@ def _validate(obj: Any, prefix: str) -> None:
     if isinstance(obj, Config):
         from slr_pose.graphs.augment import Augment
 
+        known = {f.name for f in dataclasses.fields(Augment)}
+        unknown = [k for k in obj.augment if k not in known]
+        if unknown:  # repr: a key from the file may hold a line break
+            raise ConfigError(f"augment: unexpected keyword argument {unknown[0]!r}")
         try:
             Augment(**obj.augment)
-        except TypeError as e:
-            raise ConfigError(f"augment: {e}".replace("Augment.__init__() got an ", "")) from None
         except SlrPoseError as e:
             raise ConfigError(str(e)) from None
     if isinstance(obj, TrainConfig):
@@ -273,7 +288,7 @@ def _parse_override(text: str) -> tuple[list[str], Any]:
     key, raw = text.split("=", 1)
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         value = raw
     return key.strip().split("."), value
 
@@ -301,11 +316,15 @@ def load_config(path: str | Path, overrides: list[str] = ()) -> Config:
 
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as e:
         raise ConfigError(f"cannot read config {path}: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path} is not UTF-8 text ({e.reason} at byte {e.start})") from None
     except yaml.YAMLError as e:
         raise ConfigError(f"{path} is not valid YAML: {str(e).splitlines()[0]}") from None
+    except RecursionError:
+        raise ConfigError(f"{path} is not a config: its values nest too deeply") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path} must hold a mapping of sections (task, data, model, train, ...)")
     raw = apply_overrides(raw, list(overrides))

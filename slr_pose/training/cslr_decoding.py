@@ -37,6 +37,14 @@ def known_fps(fps: float) -> float:
     """``fps`` where it is a usable frame rate, else :data:`FALLBACK_FPS`."""
     return float(fps) if math.isfinite(fps) and fps > 0 else FALLBACK_FPS
 
+def _number(x) -> bool:
+    """A finite number, not a bool (nor a JSON integer too large for a float)."""
+    try:
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+    except OverflowError:
+        return False
+
+
 #: The grid :func:`tune` searches (LM weight x insertion bonus); (0, 0) is plain beam search.
 LM_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0)
 INSERTION_BONUSES = (0.0, 0.5, 1.0, 2.0)
@@ -60,10 +68,12 @@ class DecoderSettings:
     def __post_init__(self) -> None:
         if isinstance(self.beam_width, bool) or not isinstance(self.beam_width, int) or self.beam_width < 1:
             raise SlrPoseError(f"beam width must be a positive integer, got {self.beam_width!r}")
-        if not (math.isfinite(self.lm_weight) and self.lm_weight >= 0):
+        if not (_number(self.lm_weight) and self.lm_weight >= 0):
             raise SlrPoseError(f"LM weight must be a number >= 0, got {self.lm_weight!r}")
-        if not math.isfinite(self.insertion_bonus):
+        if not _number(self.insertion_bonus):
             raise SlrPoseError(f"insertion bonus must be a finite number, got {self.insertion_bonus!r}")
+        if not isinstance(self.chosen_on, str):
+            raise SlrPoseError(f"chosen_on must be text, got {self.chosen_on!r}")
 
     def override(self, beam_width: int | None = None, lm_weight: float | None = None,
                  insertion_bonus: float | None = None) -> "DecoderSettings":
@@ -78,13 +88,21 @@ class DecoderSettings:
         path = Path(run_dir) / DECODING_FILE
         if not path.exists():
             return cls()
-        stored = json.loads(path.read_text())
-        return cls(**{f.name: stored[f.name] for f in dataclasses.fields(cls) if f.name in stored})
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+            raise SlrPoseError(f"{path} is not readable decoder settings ({type(e).__name__}: {e})") from None
+        if not isinstance(stored, dict):
+            raise SlrPoseError(f"{path} is not decoder settings: it holds no JSON object")
+        try:
+            return cls(**{f.name: stored[f.name] for f in dataclasses.fields(cls) if f.name in stored})
+        except SlrPoseError as e:
+            raise SlrPoseError(f"{path}: {e}") from None
 
     def save(self, run_dir: str | Path, **extra) -> None:
-        from slr_pose.training.runtime import atomic_write_text
+        from slr_pose.outputs import write_text
 
-        atomic_write_text(json.dumps({**dataclasses.asdict(self), **extra}, indent=1), Path(run_dir) / DECODING_FILE)
+        write_text(Path(run_dir) / DECODING_FILE, json.dumps({**dataclasses.asdict(self), **extra}, indent=1))
 
 
 @dataclass

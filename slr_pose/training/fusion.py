@@ -23,9 +23,13 @@ from pathlib import Path
 import numpy as np
 
 from slr_pose.errors import SlrPoseError
+from slr_pose.keypoints.importers.arrays import NUMPY_FAILURES
+from slr_pose.keypoints.store import error_reason
 from slr_pose.training.labels import LabelSpace
 
 SPLITS = ("val", "test")
+#: The arrays of a scores file.
+SCORE_ARRAYS = ("ids", "split", "language", "scores", "classes")
 
 
 @dataclass
@@ -91,17 +95,53 @@ def run_stream(run_dir: str | Path, store: str | Path) -> StreamScores:
 def file_stream(path: str | Path, labels: LabelSpace) -> StreamScores:
     """A stream from a scores file (see the module docstring)."""
     path = Path(path)
+    lacking, data = list(SCORE_ARRAYS), {}
     try:
-        with np.load(path, allow_pickle=False) as z:
-            data = {k: z[k] for k in ("ids", "split", "language", "scores", "classes")}
-    except (OSError, ValueError, KeyError) as e:
-        raise SlrPoseError(f"{path} is not a scores file with ids, split, language, scores, classes ({e})") from None
-    classes = LabelSpace.from_json(json.loads(str(data["classes"])))
+        loaded = np.load(path, allow_pickle=False)
+        if isinstance(loaded, np.lib.npyio.NpzFile):  # else a plain .npy array
+            with loaded as z:
+                lacking = [k for k in SCORE_ARRAYS if k not in z.files]
+                data = {k: z[k] for k in SCORE_ARRAYS if k not in lacking}
+    except NUMPY_FAILURES as e:
+        raise SlrPoseError(f"{path} is not a scores file ({error_reason(e)})") from None
+    if lacking:
+        raise SlrPoseError(f"{path} is not a scores file: it lacks {', '.join(lacking)} (needs {', '.join(SCORE_ARRAYS)})")
+    classes = _classes(data["classes"], path)
     if classes != labels:
         raise SlrPoseError(f"{path} scores other classes than the runs")
-    language = np.array([labels.language_index(str(l)) for l in data["language"]])
+    scores, width = data["scores"], max(labels.sizes.values())
+    if scores.ndim != 2 or scores.dtype.kind not in "fiu" or scores.shape[1] < width:
+        raise SlrPoseError(f"{path}: scores is {scores.dtype} {scores.shape}, expected numbers (samples, {width} or more classes)")
+    m = len(scores)
+    for k in ("ids", "split", "language"):
+        if data[k].shape != (m,):
+            raise SlrPoseError(f"{path}: {k} has shape {data[k].shape}, expected ({m},): one per row of scores")
+    known = {lang: i for i, lang in enumerate(labels.languages)}
+    odd = [str(lang) for lang in data["language"] if str(lang) not in known]
+    if odd:
+        raise SlrPoseError(f"{path}: language {odd[0]!r} has no head in these runs (they know {', '.join(known)})")
+    language = np.array([known[str(lang)] for lang in data["language"]], dtype=np.int64)
+    scores = scores.astype(np.float64)
+    # a row is scored over its own language's classes: those need a finite best score, and NaN or +inf nowhere
+    own = np.arange(scores.shape[1]) < np.array([labels.sizes[labels.languages[i]] for i in language])[:, None]
+    bad = np.isnan(scores).any(1) | np.isposinf(scores).any(1) | ~(np.isfinite(scores) & own).any(1)
+    if bad.any():
+        raise SlrPoseError(f"{path}: sample {str(data['ids'][np.argmax(bad)])!r} has NaN, +inf or no finite score")
     return StreamScores(path.stem, labels, data["ids"].astype(str).astype(object), data["split"].astype(str).astype(object),
-                        language, np.full(len(language), -1), log_softmax_per_language(data["scores"], language, labels))
+                        language, np.full(m, -1), log_softmax_per_language(scores, language, labels))
+
+
+def _classes(value: np.ndarray, path: Path) -> LabelSpace:
+    """The ``classes`` JSON string of a scores file as a label space."""
+    try:
+        classes = json.loads(str(value)) if value.shape == () and value.dtype.kind == "U" else None
+    except (json.JSONDecodeError, RecursionError):
+        classes = None
+    if not isinstance(classes, dict) or not all(
+        isinstance(names, list) and all(isinstance(c, str) for c in names) for names in classes.values()
+    ):
+        raise SlrPoseError(f"{path}: classes is not a JSON string {{language: [class, ...]}}")
+    return LabelSpace.from_json(classes)
 
 
 def align(streams: list[StreamScores]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

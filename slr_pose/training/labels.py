@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from slr_pose.errors import SlrPoseError
+from slr_pose.outputs import atomic_path
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,8 @@ class Grouping:
                 rows = list(csv.DictReader(fh))
         except OSError as e:
             raise SlrPoseError(f"cannot read grouping table {path}: {e.strerror}") from None
+        except (UnicodeDecodeError, csv.Error) as e:
+            raise SlrPoseError(f"grouping table {path} is not UTF-8 CSV ({e})") from None
         if not rows or not {"gloss", "group"} <= set(rows[0]):
             raise SlrPoseError(f"grouping table {path} needs a header with columns gloss,group[,language]")
         table: dict[tuple[str, str], str] = {}
@@ -102,7 +105,7 @@ class Grouping:
         return cls(table)
 
     def save(self, path: str | Path, scores: Mapping[tuple[str, str], float] | None = None) -> None:
-        with open(path, "w", newline="", encoding="utf-8") as fh:
+        with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)
             w.writerow(["language", "gloss", "group"] + (["confusion"] if scores else []))
             for (lang, gloss), group in sorted(self.table.items(), key=lambda kv: (kv[0][0], kv[1], kv[0][1])):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,9 +40,35 @@ def _checkpoint(path: str | Path) -> dict:
     if not path.exists():
         raise SlrPoseError(f"no checkpoint at {path}")
     try:
-        return torch.load(path, map_location="cpu", weights_only=False)
+        state = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as e:  # noqa: BLE001 - any unreadable file is the user's bad input here
         raise SlrPoseError(f"{path} is not a readable slr-pose checkpoint ({type(e).__name__})") from None
+    weights = state.get("model") if isinstance(state, Mapping) else None
+    if not isinstance(weights, Mapping) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in weights.items()):
+        raise SlrPoseError(f"{path} is not an slr-pose checkpoint (it holds no named model weights)")
+    return state
+
+
+def _strings(value, size: int | None = None) -> bool:
+    return isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value) and size in (None, len(value))
+
+
+def _meta_problem(meta: Mapping) -> str | None:
+    """What makes a checkpoint's metadata unusable (a damaged or foreign file), or None."""
+    if meta.get("task", "islr") not in ("islr", "cslr"):
+        return f"task {meta.get('task')!r} is not islr or cslr"
+    for key in ("config", "preprocess"):
+        if not isinstance(meta.get(key), Mapping):
+            return f"{key} is not a mapping"
+    if not _strings(meta.get("landmarks")) or not meta["landmarks"]:
+        return "landmarks is not a list of landmark names"
+    labels = meta.get("labels")
+    if not isinstance(labels, Mapping) or not labels or not all(isinstance(k, str) and _strings(v) for k, v in labels.items()):
+        return "labels is not a mapping of languages to class lists"
+    rows = meta.get("grouping")
+    if rows is not None and not (isinstance(rows, (list, tuple)) and all(_strings(r, 3) for r in rows)):
+        return "grouping is not a list of (language, gloss, group) rows"
+    return None
 
 
 def load_encoder_init(model: torch.nn.Module, source: str | Path) -> int:
@@ -56,7 +83,7 @@ def load_encoder_init(model: torch.nn.Module, source: str | Path) -> int:
     state = _checkpoint(source)["model"]
     enc = {k[len("encoder."):]: v for k, v in state.items() if k.startswith("encoder.")}
     own = model.encoder.state_dict()
-    mismatched = [k for k in own if k not in enc or enc[k].shape != own[k].shape]
+    mismatched = [k for k in own if k not in enc or enc[k].shape != own[k].shape] + [k for k in enc if k not in own]
     if mismatched:
         raise SlrPoseError(
             f"the encoder in {source} does not fit this model ({len(mismatched)} tensors differ, e.g. {mismatched[0]}): "
@@ -115,14 +142,20 @@ def load_run(run_dir: str | Path, *, which: str = "best") -> LoadedRun:
         raise SlrPoseError(f"{run_dir} is not a training run (no checkpoints folder)")
     state = _checkpoint(run_dir / "checkpoints" / f"{which}.pt")
     meta = state.get("meta")
-    if not meta:
+    if not meta or not isinstance(meta, Mapping):
         raise SlrPoseError(f"{run_dir} has a checkpoint without metadata; it was not written by slr-pose train")
-    config = config_from_dict(meta["config"])
+    problem = _meta_problem(meta)
+    if problem:
+        raise SlrPoseError(f"{run_dir}: the checkpoint's metadata is damaged ({problem})")
     from slr_pose.keypoints.layout import Layout
 
-    # The model's shape depends only on the subset's landmarks and the streams.
-    run = LoadedRun(torch.nn.Identity(), config, meta)
-    pre = run.preprocessor(Layout("checkpoint", tuple(meta["landmarks"])))
+    try:
+        config = config_from_dict(meta["config"])
+        # The model's shape depends only on the subset's landmarks and the streams.
+        run = LoadedRun(torch.nn.Identity(), config, meta)
+        pre = run.preprocessor(Layout("checkpoint", tuple(meta["landmarks"])))
+    except SlrPoseError as e:
+        raise SlrPoseError(f"{run_dir}: the checkpoint's metadata is damaged ({e})") from None
     if run.task == "islr":
         sizes = {lang: len(c) for lang, c in meta["labels"].items()}
         model = build_recognizer(config.model, sizes, pre)

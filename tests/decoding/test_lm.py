@@ -65,6 +65,15 @@ def test_arpa_round_trip(tmp_path, phoenix_lm, phoenix_dev, name):
     assert not list(tmp_path.glob("*.tmp"))
 
 
+def test_damaged_gzip_arpa_is_one_clear_error(tmp_path):
+    text = "\\data\\\nngram 1=2\n\n\\1-grams:\n-1\t<s>\t0\n-1\t</s>\n\n\\end\\\n"
+    damaged = bytearray(gzip.compress(text.encode(), mtime=0))
+    damaged[10] ^= 0xFF  # the deflate stream: zlib.error, which is no OSError
+    (tmp_path / "lm.arpa.gz").write_bytes(bytes(damaged))
+    with pytest.raises(SlrPoseError, match="cannot read language model .*lm.arpa.gz"):
+        NGramLM.load(tmp_path / "lm.arpa.gz")
+
+
 def test_arpa_header_and_bos(tmp_path):
     lm = NGramLM.train([["A", "B"], ["B"]], order=2)
     lm.save(tmp_path / "x.arpa")
@@ -83,6 +92,11 @@ def test_arpa_header_and_bos(tmp_path):
         ("\\data\\\nngram 1=1\n\n\\1-grams:\nabc\t<s>\n\\end\\\n", "not a log10"),
         ("\\data\\\nngram 1=1\n\n\\2-grams:\n-1\t<s> a\n\\end\\\n", "out of order"),
         ("\\data\\\nngram 1=2\n\n\\1-grams:\n-1\t<s>\t0\n-1\t</s>\n\\end\\\n", None),
+        # read without complaint before: NaN scores in every beam; a word the tables cannot index (KeyError)
+        ("\\data\\\nngram 1=2\n\n\\1-grams:\nnan\t<s>\t0\n-1\t</s>\n\\end\\\n", "bad.arpa:5: 'nan' is not a log10"),
+        ("\\data\\\nngram 1=2\n\n\\1-grams:\n-1\t<s>\t0\n1e308\t</s>\n\\end\\\n", "bad.arpa:6: '1e308' is not a log10"),
+        ("\\data\\\nngram 1=2\nngram 2=1\n\n\\1-grams:\n-1\t<s>\t0\n-1\t</s>\n\n\\2-grams:\n-1\t<s> A\n\\end\\\n",
+         "bad.arpa: the 2-gram '<s> A' has no unigram for 'A'"),
     ],
 )
 def test_arpa_errors_name_the_line(tmp_path, content, message):

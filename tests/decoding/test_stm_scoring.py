@@ -160,6 +160,16 @@ def test_bad_files(tmp_path):
         ctm_words("v", ["A", "B"], [[0, 1]], 25.0)
     with pytest.raises(SlrPoseError, match="does not exist"):
         write_ctm(tmp_path / "no" / "x.ctm", [])
+    # read without complaint before: NaN times sort and score as nothing else does
+    (tmp_path / "nan.stm").write_text("id 1 spk nan 1.0 A\n")
+    with pytest.raises(SlrPoseError, match="nan.stm:1: start time 'nan' is not a number"):
+        read_stm(tmp_path / "nan.stm")
+    (tmp_path / "back.stm").write_text("id 1 spk 2.0 1.0 A\n")
+    with pytest.raises(SlrPoseError, match="back.stm:1: a segment from 2.0 to 1.0 s needs a finite start"):
+        read_stm(tmp_path / "back.stm")
+    (tmp_path / "neg.ctm").write_text("id 1 0.5 -0.2 A\n")
+    with pytest.raises(SlrPoseError, match="neg.ctm:1: a word needs a finite start, duration >= 0"):
+        read_ctm(tmp_path / "neg.ctm")
     labelled = tmp_path / "l.stm"
     labelled.write_text("v 1 S 0.0 2.0 <o,f0,male> A B\n")
     assert read_stm(labelled)[0].glosses == ("A", "B") and read_stm(labelled)[0].label == "<o,f0,male>"

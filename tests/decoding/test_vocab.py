@@ -48,3 +48,12 @@ def test_bad_lookups(tmp_path):
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(SlrPoseError, match="not a vocabulary JSON"):
         Vocabulary.load(tmp_path / "bad.json")
+    (tmp_path / "deep.json").write_text("[" * 100_000)  # was a RecursionError
+    with pytest.raises(SlrPoseError, match="deep.json is not a vocabulary JSON file"):
+        Vocabulary.load(tmp_path / "deep.json")
+    (tmp_path / "latin1.txt").write_bytes(b"WETTER\nM\xc4NNER\n")  # was a UnicodeDecodeError
+    with pytest.raises(SlrPoseError, match="latin1.txt is not UTF-8 text"):
+        Vocabulary.load(tmp_path / "latin1.txt")
+    (tmp_path / "twice.txt").write_text("A\nA\n")
+    with pytest.raises(SlrPoseError, match="twice.txt: gloss 'A' appears twice"):
+        Vocabulary.load(tmp_path / "twice.txt")

@@ -475,6 +475,19 @@ def test_request_errors_are_one_line(tmp_path):
         run_extraction([], tmp_path / "missing" / "s.h5", OPTIONS)
 
 
+def test_manifest_rows_that_name_no_file_are_problems(tmp_path):
+    (tmp_path / "m.csv").write_text('path,id\n/,\n.,\n"a\nb.mp4",x\n')  # was Path("/").with_suffix(""): ValueError
+    items, problems = collect_inputs([tmp_path / "m.csv"])
+    assert items == [] and [p.reason for p in problems] == [
+        "m.csv line 2: path '/' names no file or folder",
+        "m.csv line 3: path '.' names no file or folder",
+        "m.csv line 4: path 'a\\nb.mp4' has a line break",
+    ]
+    (tmp_path / "h.csv").write_text('"vid\neo",label\n')
+    with pytest.raises(SlrPoseError, match="^manifest .*h.csv needs a 'path' column; its header has vid eo, label$"):
+        collect_inputs([tmp_path / "h.csv"])
+
+
 def test_shards_split_ids_stably():
     assert parse_shard("1/4") == (1, 4)
     for bad in ("1", "a/b", "4/4", "-1/2", "1/0"):

@@ -326,6 +326,84 @@ def test_array_errors_come_before_anything_is_written(tmp_path):
     assert not list(tmp_path.glob("*.h5"))
 
 
+def _npy_bytes(header: bytes, data: bytes = b"") -> bytes:
+    """A version-1 ``.npy`` with ``header`` as its header text."""
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + data
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        # numpy's fallback header parser raised tokenize.TokenError
+        (_npy_bytes(b"{(\n"), "is not a readable NumPy array"),
+        # numpy allocated the 180 GB the header promises (MemoryError) before finding 64 bytes of data
+        (_npy_bytes(b"{'descr': '<f8', 'fortran_order': False, 'shape': (100000000, 226), }\n", b"\0" * 64),
+         r"the header promises float64 \(100000000, 226\) \(180800000000 bytes\) but the file holds 64"),
+        (_npy_bytes(b"{'descr': '<f8', 'fortran_order': False, 'shape': (-3, 226), }\n"), "negative size"),
+    ],
+)
+def test_damaged_npy_headers_are_one_clear_error(tmp_path, content, message):
+    (tmp_path / "x.npy").write_bytes(content)
+    with pytest.raises(SlrPoseError, match=message):
+        array_candidates([tmp_path / "x.npy"], ColumnSpec.parse("msl150"), CONTOUR)
+
+
+def test_npz_member_names_with_line_breaks_are_refused(tmp_path):
+    kp = np.load(MSL_KEYPOINTS)["keypoints"]
+    np.savez(tmp_path / "s.npz", **{"hoy\n001": kp[0]})  # one array per sample: the name is the sample's id
+    with pytest.raises(SlrPoseError, match=r"s.npz: member 'hoy\\n001.npy' has a line break in its name"):
+        array_candidates([tmp_path / "s.npz"], ColumnSpec.parse("msl150"), CONTOUR)
+
+
+@pytest.mark.parametrize(
+    "ids, id_format, message",
+    [
+        ([7], "{id[0]}", "'int' object is not subscriptable"),  # was a TypeError
+        ([7], "{label.x}", "'str' object has no attribute 'x'"),  # was an AttributeError
+        ([""], None, "gets an empty id"),  # was a sample with the id ""
+    ],
+)
+def test_ids_that_cannot_name_a_sample(tmp_path, ids, id_format, message):
+    kp = np.load(MSL_KEYPOINTS)["keypoints"]
+    np.savez(tmp_path / "s.npz", keypoints=kp[:1], label=np.array(["hoy"]), sample_id=np.array(ids))
+    with pytest.raises(SlrPoseError, match=message):
+        array_candidates([tmp_path / "s.npz"], ColumnSpec.parse("msl150"), CONTOUR, options=ArrayOptions(id_format=id_format))
+
+
+@pytest.mark.parametrize("text", ["pose[²]:xyz", "skip:²,pose:xy"])
+def test_spec_numbers_in_other_scripts_are_refused(text):
+    with pytest.raises(SlrPoseError, match="spec block"):  # was int("²"): ValueError
+        ColumnSpec.parse(text)
+
+
+@pytest.mark.realdata
+def test_kaggle_parquet_of_wrong_column_types_is_one_clear_error(kaggle_dir, kaggle_rows, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(kaggle_dir / kaggle_rows[0]["path"]).slice(0, 1086)
+    x = table.column("x").cast(pa.string())  # read_parquet stored strings into a float array: ValueError
+    pq.write_table(table.set_column(table.column_names.index("x"), "x", x), tmp_path / "text.parquet")
+    with pytest.raises(SlrPoseError, match="text.parquet: column x holds string; expected numbers"):
+        read_parquet(tmp_path / "text.parquet")
+    kind = pa.array([None] + table.column("type").to_pylist()[1:])  # a null type indexed with garbage: IndexError
+    pq.write_table(table.set_column(table.column_names.index("type"), "type", kind), tmp_path / "null.parquet")
+    with pytest.raises(SlrPoseError, match="null.parquet: column type has 1 empty cells"):
+        read_parquet(tmp_path / "null.parquet")
+    names = table.column("type").combine_chunks().cast(pa.binary()).to_pylist()
+    latin1 = pa.array([b"fa\xefce"] + names[1:], pa.binary()).view(pa.string())  # parquet does not check UTF-8
+    pq.write_table(table.set_column(table.column_names.index("type"), "type", latin1), tmp_path / "latin1.parquet")
+    with pytest.raises(SlrPoseError, match="latin1.parquet: column type is not UTF-8 text"):  # was UnicodeDecodeError
+        read_parquet(tmp_path / "latin1.parquet")
+
+
+@pytest.mark.realdata
+def test_kaggle_index_row_without_a_path_is_one_clear_error(kaggle_dir, tmp_path):
+    (tmp_path / "train.csv").write_text("path,participant_id,sequence_id,sign\n1,2\n")  # root / None: TypeError
+    with pytest.raises(SlrPoseError, match=r"train.csv line 2: a row needs path, participant_id, sequence_id, sign"):
+        kaggle_candidates(tmp_path, CONTOUR)
+
+
 def test_store_made_by_another_reader_refuses_the_import(tmp_path):
     msl_store(tmp_path / "msl.h5")
     with pytest.raises(StoreError, match="write to a new store"):
@@ -416,6 +494,13 @@ def test_pose_point_names_map_and_reject():
         point_names([("BODY_135", ["a", "b"])])
     with pytest.raises(SlrPoseError, match="component LEFT_HAND_LANDMARKS has none of MediaPipe's point names"):
         point_names([("LEFT_HAND_LANDMARKS", ["p0", "p1"])])
+
+
+def test_pose_point_names_of_a_damaged_header():
+    assert point_names([("FACE_LANDMARKS", ["²", "5"])]) == ["", "face/5"]  # int("²") was a ValueError
+    with pytest.raises(SlrPoseError) as e:
+        point_names([("FACE\r\nLANDMARKS", ["0"])])
+    assert "\n" not in str(e.value) and "\r" not in str(e.value)
 
 
 def test_damaged_pose_file_is_one_clear_error(tmp_path):

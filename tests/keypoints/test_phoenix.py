@@ -219,6 +219,13 @@ def test_bad_annotation_files_give_one_clear_line(phoenix_dir, tmp_path):
     bad.write_text("fileid,signer,num_frames,gloss\na,Signer01,twelve,A B\n")
     with pytest.raises(SlrPoseError, match="num_frames 'twelve' is not a whole number"):
         read_annotations(bad)
+    bad.write_text("fileid,signer,num_frames,gloss\na,Signer01,-12,A B\n")
+    with pytest.raises(SlrPoseError, match="num_frames '-12' is not a whole number >= 0"):
+        read_annotations(bad)
+    vocab = tmp_path / "gloss_vocab.tsv"
+    vocab.write_text("gloss\tindex\ttrain_count\nA\t1\n")  # int(None): a TypeError
+    with pytest.raises(SlrPoseError, match="train_count None is not a whole number"):
+        read_gloss_vocab(vocab)
     bad.write_text("fileid,signer,num_frames,gloss\na,Signer01,12,\n")
     with pytest.raises(SlrPoseError, match="line 2: a sentence needs an id and at least one gloss"):
         read_annotations(bad)

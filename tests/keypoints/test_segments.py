@@ -232,6 +232,9 @@ def test_bad_input_gives_one_clear_line(lessons, tmp_path):
     bad.write_text("video,start,end,gloss\nlesson_a,1.0,2.0,two words\n")
     with pytest.raises(SlrPoseError, match="contains spaces"):
         read_timed_table(bad, "gloss")
+    bad.write_text("video,start,end,gloss\n ,1.0,2.0,yo\n")  # was a row of recording ''
+    with pytest.raises(SlrPoseError, match="bad.csv line 2: empty video or gloss"):
+        read_timed_table(bad, "gloss")
     bad.write_text("video,begin,end,gloss\n")
     with pytest.raises(SlrPoseError, match="lacks the column"):
         read_timed_table(bad, "gloss")

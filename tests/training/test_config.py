@@ -41,11 +41,28 @@ def test_load_yaml_resolves_paths_and_overrides(tmp_path):
         ({"model": {"boundary": "yes"}}, "model.boundary must be true or false"),
         ({"model": {"gloss_head": 1}}, "model.gloss_head must be true or false"),
         ({"train": {"gloss_weight": -1}}, "train.gloss_weight=-1.0: must not be negative"),
+        # these were tracebacks, or values that crashed training later
+        ({"train": {"lr": float("nan")}}, "train.lr must be a finite number, got nan"),
+        ({"train": {"warmup_epochs": 10**400}}, "train.warmup_epochs must be a finite number"),
+        ({"data": {"preprocess": {1: 2, "length": 8}}}, "data.preprocess must have names as keys, got 1"),  # TypeError
+        ({"data": {"preprocess": {"streams": [[1]]}}}, "data.preprocess: unknown stream [1]"),  # TypeError
     ],
 )
 def test_bad_values_name_key_and_value(raw, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace("[", r"\[")):
         config_from_dict(raw)
+
+
+def test_a_store_entry_without_path_names_the_key(tmp_path):
+    (tmp_path / "c.yaml").write_text("data:\n  stores:\n    - {language: mfs}\n")  # was a TypeError traceback
+    with pytest.raises(ConfigError, match=r"^config key 'data.stores\[0\].path' is missing$"):
+        load_config(tmp_path / "c.yaml")
+
+
+def test_keys_from_the_file_are_shown_on_one_line():
+    with pytest.raises(ConfigError) as e:
+        config_from_dict({"augment": {"spin\r\n": 1}})  # Augment's own TypeError showed the key raw
+    assert str(e.value) == "augment: unexpected keyword argument 'spin\\r\\n'"
 
 
 def test_bad_files(tmp_path):
@@ -57,6 +74,12 @@ def test_bad_files(tmp_path):
     (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
     with pytest.raises(ConfigError, match="must hold a mapping"):
         load_config(tmp_path / "list.yaml")
+    (tmp_path / "latin1.yaml").write_bytes(b"task: \xe9\n")  # was a UnicodeDecodeError
+    with pytest.raises(ConfigError, match=r"latin1.yaml is not UTF-8 text \(invalid continuation byte at byte 6\)"):
+        load_config(tmp_path / "latin1.yaml")
+    (tmp_path / "deep.yaml").write_text("a: " + "[" * 3000)  # was a RecursionError
+    with pytest.raises(ConfigError, match="deep.yaml is not a config: its values nest too deeply"):
+        load_config(tmp_path / "deep.yaml")
     (tmp_path / "ok.yaml").write_text("task: islr\n")
     with pytest.raises(ConfigError, match="is not KEY=VALUE"):
         load_config(tmp_path / "ok.yaml", ["train.epochs"])

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from slr_pose.cli import main
 from slr_pose.decoding import NGramLM, Vocabulary, beam_search, score_ctm, wer
+from slr_pose.errors import SlrPoseError
 from slr_pose.keypoints.gloss_spans import parse_spans
 from slr_pose.keypoints.stitch import StitchSpec, stitch_store
 from slr_pose.keypoints.store import PoseStore
@@ -248,3 +249,17 @@ def test_gloss_head_loss_term_is_present_and_trains_the_head(stitched):
     plain = CSLRTask(config_for(stitched))
     assert plain.model.gloss_head is None and "spans" not in collate([plain.train_set[0]])
     assert plain.loss(plain.model, collate([plain.train_set[i] for i in range(2)]), 0)[1] == {}
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"beam_width": 8,', "is not readable decoder settings"),  # was a JSONDecodeError
+        ("[1]", "holds no JSON object"),  # was a TypeError
+        ('{"lm_weight": "high"}', "LM weight must be a number >= 0, got 'high'"),  # was a TypeError in math.isfinite
+    ],
+)
+def test_damaged_decoder_settings_are_one_clear_error(tmp_path, text, message):
+    (tmp_path / "decoding.json").write_text(text)
+    with pytest.raises(SlrPoseError, match=message):
+        DecoderSettings.of_run(tmp_path)

@@ -70,6 +70,28 @@ def test_scores_file_stream(tmp_path):
         file_stream(tmp_path / "bad.npz", LABELS)
 
 
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"classes": np.array("{")}, "classes is not a JSON string"),  # was a JSONDecodeError
+        ({"classes": np.array("[]")}, "classes is not a JSON string"),  # was an AttributeError
+        ({"scores": np.array(1.0)}, r"scores is float64 \(\), expected numbers"),  # was an IndexError
+        ({"split": np.array(["val"])}, r"split has shape \(1,\), expected \(2,\)"),  # was read: one split, two rows
+        ({"scores": np.array([[0.0, np.nan, 0.0], [5.0, 0.0, 0.0]])}, "sample 's0' has NaN"),  # was read: NaN fused
+        ({"language": np.array(["mfs", "xx"])}, "rgb.npz: language 'xx' has no head in these runs"),
+    ],
+)
+def test_damaged_scores_files_are_one_clear_error(tmp_path, change, message):
+    arrays = {"ids": np.array(["s0", "s1"]), "split": np.array(["val", "test"]), "language": np.array(["mfs", "ase"]),
+              "scores": np.zeros((2, 3)), "classes": np.array(json.dumps(LABELS.to_json()))}
+    np.savez(tmp_path / "rgb.npz", **{**arrays, **change})
+    with pytest.raises(SlrPoseError, match=message):
+        file_stream(tmp_path / "rgb.npz", LABELS)
+    (tmp_path / "cut.npz").write_bytes((tmp_path / "rgb.npz").read_bytes()[:-30])  # was zipfile.BadZipFile
+    with pytest.raises(SlrPoseError, match="cut.npz is not a scores file"):
+        file_stream(tmp_path / "cut.npz", LABELS)
+
+
 def test_streams_of_other_classes_are_refused():
     a = stream("a", [[1, 0, 0]], [0], [1], ["val"])
     b = StreamScores("b", LabelSpace({"mfs": ("x", "y", "z")}), a.ids, a.split, np.array([0]), a.target, a.log_probs)

@@ -82,3 +82,6 @@ def test_grouping_table(tmp_path):
     (tmp_path / "two.csv").write_text("gloss,group\na,X\na,Y\n")
     with pytest.raises(SlrPoseError, match="line 3: gloss 'a' is in two groups"):
         Grouping.load(tmp_path / "two.csv")
+    (tmp_path / "latin1.csv").write_bytes(b"gloss,group\nm\xe4dchen,X\n")  # was a UnicodeDecodeError
+    with pytest.raises(SlrPoseError, match="grouping table .*latin1.csv is not UTF-8 CSV"):
+        Grouping.load(tmp_path / "latin1.csv")

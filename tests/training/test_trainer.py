@@ -169,3 +169,41 @@ def test_bad_inputs_are_clear(msl_store, tmp_path):
                                    train={"epochs": 1}))
     train(cfg, tmp_path / "r5", progress=False, log=lines.append)
     assert any("face landmarks are missing in every frame" in line for line in lines), lines
+
+
+#: The metadata of a checkpoint, as a run writes it, small enough to edit in a test.
+META = {"task": "islr", "config": {}, "preprocess": {"subset": "hands", "length": 8, "streams": ["joint"]},
+        "landmarks": ["left_hand/WRIST"], "labels": {"mfs": ["a", "b"]}}
+
+
+@pytest.mark.parametrize(
+    "state, message",
+    [
+        ([1, 2], "is not an slr-pose checkpoint"),  # was state.get: AttributeError
+        ({"meta": META}, "is not an slr-pose checkpoint"),  # was state["model"]: KeyError
+        ({"model": {}, "meta": {**META, "labels": None}}, r"metadata is damaged \(labels is not a mapping"),  # AttributeError
+        ({"model": {}, "meta": {**META, "landmarks": 7}}, r"metadata is damaged \(landmarks is not a list"),  # TypeError
+        ({"model": {}, "meta": {**META, "preprocess": {"subset": []}}}, "unknown landmark subset"),  # TypeError: unhashable
+    ],
+)
+def test_damaged_checkpoints_are_one_clear_error(tmp_path, state, message):
+    from slr_pose.training.modeling import load_run
+
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    torch.save(state, tmp_path / "run" / "checkpoints" / "best.pt")
+    with pytest.raises(SlrPoseError, match=message):
+        load_run(tmp_path / "run")
+
+
+def test_an_encoder_with_extra_tensors_does_not_initialise_a_model(tmp_path):
+    from slr_pose.graphs.pipeline import PreprocessConfig, Preprocessor
+    from slr_pose.keypoints.layout import holistic_layout
+    from slr_pose.training.config import ModelConfig
+    from slr_pose.training.modeling import build_recognizer, load_encoder_init
+
+    pre = Preprocessor(holistic_layout("contour"), PreprocessConfig(subset="hands", length=8, streams=("joint",)))
+    model = build_recognizer(ModelConfig(name="ctrgcn_tiny"), {"mfs": 2}, pre)
+    weights = {f"encoder.{k}": v for k, v in model.encoder.state_dict().items()} | {"encoder.extra": torch.zeros(1)}
+    torch.save({"model": weights}, tmp_path / "other.pt")
+    with pytest.raises(SlrPoseError, match=r"does not fit this model \(1 tensors differ, e.g. extra\)"):  # was RuntimeError
+        load_encoder_init(model, tmp_path / "other.pt")

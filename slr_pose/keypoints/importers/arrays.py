@@ -46,11 +46,14 @@ id = file name, see :func:`~slr_pose.keypoints.importers.file_inputs`), or
 from __future__ import annotations
 
 import json
+import math
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
+from tokenize import TokenError
 from typing import Sequence
 
 import numpy as np
@@ -67,7 +70,7 @@ from slr_pose.keypoints.importers import (
     source_index,
 )
 from slr_pose.keypoints.layout import Layout
-from slr_pose.keypoints.store import Sample, SampleInfo
+from slr_pose.keypoints.store import Sample, SampleInfo, error_reason
 
 PRESETS = {
     "msl150": "pose[0:25]:xyzv,left_hand:xyz,right_hand:xyz",
@@ -182,7 +185,8 @@ class ColumnSpec:
             xyz: ``(T, S, 3)`` float32 in :attr:`names` order, NaN where missing.
             visibility: ``(T, S)`` float32, or None when no block has a ``v`` channel.
         """
-        frames = np.asarray(frames, dtype=np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):  # values beyond float32 become inf: missing
+            frames = np.asarray(frames, dtype=np.float32)
         cols, blocks = self._columns
         xyz = frames[:, cols[:, :3].clip(0)]  # (T, S, 3)
         if (cols[:, 2] < 0).any():
@@ -200,7 +204,7 @@ class ColumnSpec:
 def _parse_block(token: str) -> Block:
     if token.startswith("skip:"):
         n = token[5:]
-        if not n.isdigit() or int(n) == 0:
+        if not (n.isascii() and n.isdigit()) or int(n) == 0:
             raise SlrPoseError(f"spec block {token!r}: skip needs a positive column count, e.g. skip:4")
         return Block("skip", 0, int(n), "_")
     m = _BLOCK.match(token)
@@ -214,7 +218,7 @@ def _parse_block(token: str) -> Block:
         start, stop = 0, _FULL.get(group, size)
     else:
         parts = rng.split(":")
-        if len(parts) > 2 or not all(p.strip().isdigit() for p in parts):
+        if len(parts) > 2 or not all(p.strip().isascii() and p.strip().isdigit() for p in parts):
             raise SlrPoseError(f"spec block {token!r}: range [{rng}] is not [START:STOP] or [INDEX]")
         start = int(parts[0])
         stop = int(parts[1]) if len(parts) == 2 else start + 1
@@ -296,6 +300,8 @@ def array_candidates(
         digest = file_sha256(path)
         source = _Source(path)
         for sid, key, entry_label, meta in entries:
+            if not sid:
+                raise SlrPoseError(f"{path}: sample {key!r} gets an empty id; set --id-format")
             info = replace(base, id=sid, label=entry_label or base.label, meta=json.dumps(meta) if meta else "")
             sha = digest if key is None else member_sha256(digest, key)
             found.append(Candidate(sid, lambda sha=sha: sha, _loader(source, key, info, sha, spec, layout, index, options)))
@@ -306,6 +312,14 @@ def array_candidates(
     return found
 
 
+#: What numpy and zipfile raise for a damaged file: header parsing (numpy falls back to the
+#: tokenizer for old headers), short reads, bad or unsupported zip members (encrypted ones are
+#: a RuntimeError, unknown compression a NotImplementedError), a header asking for more memory
+#: than there is.
+NUMPY_FAILURES = (ValueError, OSError, EOFError, SyntaxError, TokenError, zipfile.BadZipFile, zlib.error,
+                  NotImplementedError, RuntimeError, MemoryError)  # fmt: skip
+
+
 def _numpy_read(read, where: str):
     """Run a numpy read; its refusals become one-line errors naming ``where``."""
     try:
@@ -313,9 +327,9 @@ def _numpy_read(read, where: str):
     except ValueError as e:
         if "pickle" in str(e).lower():  # never execute code from a data file
             raise SlrPoseError(f"{where} holds objects; save numeric arrays (string arrays for labels and ids)") from None
-        raise SlrPoseError(f"{where} is not readable ({e})") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as e:
-        raise SlrPoseError(f"{where} is not readable ({e})") from None
+        raise SlrPoseError(f"{where} is not readable ({error_reason(e)})") from None
+    except NUMPY_FAILURES as e:
+        raise SlrPoseError(f"{where} is not readable ({error_reason(e)})") from None
 
 
 def _load(path: Path):
@@ -328,18 +342,25 @@ def _member(z, path: Path, key: str) -> np.ndarray:
     return _numpy_read(lambda: z[key], f"{path} {key!r}")
 
 
-def _header_shape(fh, where: str) -> tuple[tuple[int, ...], np.dtype]:
+def _header_shape(fh, where: str, size: int) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape and dtype from an array header, checked against the ``size`` bytes that hold header and data."""
     try:
         version = np.lib.format.read_magic(fh)
         shape, _, dtype = np.lib.format._read_array_header(fh, version)
-    except (ValueError, OSError, EOFError) as e:
-        raise SlrPoseError(f"{where} is not a readable NumPy array ({e})") from None
+    except NUMPY_FAILURES as e:
+        raise SlrPoseError(f"{where} is not a readable NumPy array ({error_reason(e)})") from None
+    if any(n < 0 for n in shape):
+        raise SlrPoseError(f"{where}: the header gives a negative size in shape {shape}")
+    # numpy allocates the whole array before reading it: a damaged shape must not ask for terabytes
+    need, held = math.prod(shape) * dtype.itemsize, size - fh.tell()
+    if not dtype.hasobject and need > held:
+        raise SlrPoseError(f"{where}: the header promises {dtype} {shape} ({need} bytes) but the file holds {held}")
     return shape, dtype
 
 
 def _npy_shape(path: Path) -> tuple[tuple[int, ...], np.dtype]:
     with open(path, "rb") as fh:
-        return _header_shape(fh, str(path))
+        return _header_shape(fh, str(path), path.stat().st_size)
 
 
 def _npz_shapes(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
@@ -347,13 +368,15 @@ def _npz_shapes(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
     try:
         with zipfile.ZipFile(path) as zf:
             out = {}
-            for member in zf.namelist():
-                if member.endswith(".npy"):
-                    with zf.open(member) as fh:
-                        out[member[:-4]] = _header_shape(fh, f"{path} {member}")
+            for info in zf.infolist():
+                if "\n" in info.filename or "\r" in info.filename:  # member names become ids and messages
+                    raise SlrPoseError(f"{path}: member {info.filename!r} has a line break in its name")
+                if info.filename.endswith(".npy"):
+                    with zf.open(info) as fh:
+                        out[info.filename[:-4]] = _header_shape(fh, f"{path} {info.filename}", info.file_size)
             return out
-    except (OSError, zipfile.BadZipFile) as e:
-        raise SlrPoseError(f"{path} is not a readable .npz file ({e})") from None
+    except NUMPY_FAILURES as e:
+        raise SlrPoseError(f"{path} is not a readable .npz file ({error_reason(e)})") from None
 
 
 def _check_shape(where: str, shape_dtype: tuple, spec: ColumnSpec, stacked: bool) -> None:
@@ -403,8 +426,8 @@ def _npz_entries(path: Path, spec: ColumnSpec, options: ArrayOptions) -> list[tu
         fields = {"stem": path.stem, "index": i, "id": "" if ids is None else ids[i], "label": "" if labels is None else labels[i]}
         try:
             sid = fmt.format(**fields)
-        except (KeyError, IndexError, ValueError) as e:
-            raise SlrPoseError(f"--id-format {fmt!r}: {e}; use {{stem}}, {{index}}, {{id}}, {{label}}") from None
+        except (KeyError, IndexError, ValueError, AttributeError, TypeError) as e:
+            raise SlrPoseError(f"--id-format {fmt!r}: {error_reason(e)}; use {{stem}}, {{index}}, {{id}}, {{label}}") from None
         meta = {"index": i} | ({} if ids is None else {"source_id": str(ids[i])})
         out.append((sid, f"{key}[{i}]", str(fields["label"]), meta))
     return out

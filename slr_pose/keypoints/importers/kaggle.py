@@ -67,6 +67,7 @@ def read_parquet(path: Path) -> tuple[np.ndarray, np.ndarray]:
     except Exception as e:  # noqa: BLE001 - pyarrow raises many kinds; all mean "unreadable"
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise SlrPoseError(f"{path}: not a Kaggle asl-signs parquet file ({first})") from None
+    _check_columns(table, path)
     frame = table.column("frame").to_numpy().astype(np.int64)
     kind = table.column("type").combine_chunks()
     if hasattr(kind, "dictionary_encode") and not hasattr(kind, "indices"):
@@ -77,7 +78,11 @@ def read_parquet(path: Path) -> tuple[np.ndarray, np.ndarray]:
         start += size
     starts = np.empty(len(kind.dictionary), dtype=np.int64)
     sizes = np.empty(len(kind.dictionary), dtype=np.int64)
-    for j, name in enumerate(kind.dictionary.to_pylist()):
+    try:
+        names = kind.dictionary.to_pylist()
+    except UnicodeDecodeError:  # parquet does not check that its strings are UTF-8
+        raise SlrPoseError(f"{path}: column type is not UTF-8 text") from None
+    for j, name in enumerate(names):
         if name not in offsets:
             raise SlrPoseError(f"{path}: unknown landmark type {name!r}; expected one of {', '.join(offsets)}")
         starts[j], sizes[j] = offsets[name]
@@ -89,9 +94,26 @@ def read_parquet(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise SlrPoseError(f"{path}: landmark_index {index[r]} out of range for type {kind.dictionary[codes[r]]}")
     frames, row_frame = np.unique(frame, return_inverse=True)
     xyz = np.full((len(frames), start, 3), np.nan, dtype=np.float32)
-    for c, name in enumerate(("x", "y", "z")):
-        xyz[row_frame, starts[codes] + index, c] = table.column(name).to_numpy()
+    with np.errstate(over="ignore", invalid="ignore"):  # beyond float32 is inf, which the store keeps as missing
+        for c, name in enumerate(("x", "y", "z")):
+            xyz[row_frame, starts[codes] + index, c] = table.column(name).to_numpy()
     return frames, xyz
+
+
+def _check_columns(table, path: Path) -> None:
+    """Refuse columns of the wrong type, and gaps where every row needs a value (x, y, z may be null: NaN)."""
+    pa = require("pyarrow", *INSTALL)
+    for name in PARQUET_COLUMNS:
+        col, kind = table.column(name), table.schema.field(name).type
+        if name == "type":
+            ok = pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type) or pa.types.is_string(kind)
+        else:
+            ok = pa.types.is_integer(kind) or (name in ("x", "y", "z") and pa.types.is_floating(kind))
+        if not ok:
+            expected = "text" if name == "type" else "numbers" if name in ("x", "y", "z") else "integers"
+            raise SlrPoseError(f"{path}: column {name} holds {kind}; expected {expected}")
+        if col.null_count and name not in ("x", "y", "z"):
+            raise SlrPoseError(f"{path}: column {name} has {col.null_count} empty cells")
 
 
 def read_index(csv_path: Path) -> list[dict[str, str]]:
@@ -106,9 +128,13 @@ def read_index(csv_path: Path) -> list[dict[str, str]]:
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise SlrPoseError(f"cannot read {csv_path} ({e})") from None
     seen: set[str] = set()
-    for r in rows:
+    for line, r in enumerate(rows, start=2):
+        if any(r[c] is None for c in CSV_COLUMNS) or not r["path"] or not r["sequence_id"]:
+            raise SlrPoseError(f"{csv_path} line {line}: a row needs {', '.join(CSV_COLUMNS)}, with a path and a sequence_id")
+        if "\n" in r["path"] or "\r" in r["path"]:  # a quoted cell: paths end up in one-line reports
+            raise SlrPoseError(f"{csv_path} line {line}: path {r['path']!r} has a line break")
         if r["sequence_id"] in seen:
-            raise SlrPoseError(f"{csv_path}: sequence_id {r['sequence_id']} is listed twice")
+            raise SlrPoseError(f"{csv_path} line {line}: sequence_id {r['sequence_id']!r} is listed twice")
         seen.add(r["sequence_id"])
     return rows
 
@@ -151,19 +177,26 @@ def kaggle_candidates(
             raise SlrPoseError(f"{csv_path} lists no sign {', '.join(sorted(unknown))}")
         rows = [r for r in rows if r["sign"] in wanted]
     root = csv_path.parent
-    absent = [r for r in rows if not (root / r["path"]).is_file()]
+    absent = [r for r in rows if not _is_file(root / r["path"])]
     if absent and not skip_missing:
         raise SlrPoseError(
             f"{len(absent)} of {len(rows)} files listed in {csv_path} do not exist (first: {root / absent[0]['path']}); "
             "use --skip-missing to import the others"
         )
-    rows = [r for r in rows if (root / r["path"]).is_file()]
+    rows = [r for r in rows if _is_file(root / r["path"])]
     if limit is not None:
         rows = rows[:limit]
     if not rows:
         raise SlrPoseError(f"{csv_path}: no sequences to import")
     index = source_index(layout, kaggle_names())
     return [_candidate(root, r, layout, index, geometry, language, split) for r in rows]
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long for the file system names no file
+        return False
 
 
 def _candidate(root: Path, row: dict, layout: Layout, index, geometry: Geometry, language: str, split: str) -> Candidate:

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from slr_pose.errors import SlrPoseError
+from slr_pose.outputs import atomic_path
 from slr_pose.keypoints.derive import check_new_store, derived_provenance, new_store, open_source
 
 SPLITS = ("train", "dev", "test")
@@ -163,11 +164,15 @@ def _row_reader(header: set[str], path: Path) -> Callable[[dict, str], PhoenixRe
     )
 
 
-def _int(value: str, path: Path, column: str) -> int:
+def _int(value: str | None, path: Path, column: str) -> int:
+    """A count from a table cell (None where the row is too short)."""
     try:
-        return int(value)
-    except ValueError:
-        raise SlrPoseError(f"{path}: {column} {value!r} is not a whole number") from None
+        n = int(value)
+    except (TypeError, ValueError):
+        n = -1
+    if n < 0:
+        raise SlrPoseError(f"{path}: {column} {value!r} is not a whole number >= 0")
+    return n
 
 
 def _default_folder(sample_id: str, variant: str) -> str:
@@ -244,7 +249,12 @@ def read_gloss_vocab(path: str | os.PathLike) -> dict[str, int]:
         raise SlrPoseError(f"cannot read gloss vocabulary {path} ({e})") from None
     if rows and not {"gloss", "train_count"} <= set(rows[0]):
         raise SlrPoseError(f"{path} needs the tab-separated columns gloss, index, train_count")
-    return {r["gloss"]: _int(r["train_count"], path, "train_count") for r in rows}
+    counts: dict[str, int] = {}
+    for line, r in enumerate(rows, start=2):
+        if not r["gloss"] or r["gloss"] in counts:
+            raise SlrPoseError(f"{path} line {line}: gloss {r['gloss']!r} is empty or listed twice")
+        counts[r["gloss"]] = _int(r["train_count"], path, "train_count")
+    return counts
 
 
 # --------------------------------------------------------------------------- extraction manifest
@@ -282,12 +292,10 @@ def write_manifest(
             raise SlrPoseError(f"path pattern {pattern!r} is not valid ({e}); use {{split}}, {{id}}, {{folder}}, {{signer}}") from None
         path = (base / rel).as_posix() if base is not None else rel
         rows.append((path, r.id, r.signer, STORE_SPLITS[r.split], r.gloss_text, r.transcript, language))
-    tmp = out.with_name(f".{out.name}.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+    with atomic_path(out) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(MANIFEST_FIELDS)
         writer.writerows(rows)
-    os.replace(tmp, out)
     return len(rows)
 
 

@@ -46,7 +46,7 @@ from slr_pose.keypoints.importers import (
     source_index,
 )
 from slr_pose.keypoints.layout import Layout
-from slr_pose.keypoints.store import Sample, SampleInfo
+from slr_pose.keypoints.store import Sample, SampleInfo, error_reason
 
 #: pose-format component -> store group.
 COMPONENTS = {
@@ -76,14 +76,14 @@ def point_names(components: Sequence[tuple[str, Sequence[str]]]) -> list[str]:
             names += [""] * len(points)
             continue
         if group == "face":
-            ours = [f"face/{int(p)}" if p.isdigit() and int(p) < mpn.NUM_FACE_MESH else "" for p in points]
+            ours = [f"face/{int(p)}" if p.isascii() and p.isdigit() and int(p) < mpn.NUM_FACE_MESH else "" for p in points]
         else:
             ours = [f"{group}/{p}" if p in known[group] else "" for p in points]
         if not any(ours):
-            raise SlrPoseError(f"component {comp} has none of MediaPipe's point names (first: {points[0] if points else 'none'})")
+            raise SlrPoseError(f"component {comp} has none of MediaPipe's point names (first: {repr(points[0]) if points else 'none'})")
         names += ours
     if not any(names):
-        found = ", ".join(c for c, _ in components) or "none"
+        found = ", ".join(" ".join(c.split()) for c, _ in components) or "none"  # names from the file: one line
         raise SlrPoseError(f"no MediaPipe Holistic component (found {found}); expected {', '.join(COMPONENTS)}")
     return names
 
@@ -94,7 +94,7 @@ def read_pose(path: Path):
     try:
         return pf.Pose.read(path.read_bytes())
     except Exception as e:  # noqa: BLE001 - the reader raises many kinds on damaged files
-        raise SlrPoseError(f"{path} is not a readable .pose file ({type(e).__name__}: {e})") from None
+        raise SlrPoseError(f"{path} is not a readable .pose file ({type(e).__name__}: {error_reason(e)})") from None
 
 
 def pose_arrays(pose, person: int, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -152,16 +152,20 @@ def _loader(path: Path, info: SampleInfo, layout: Layout, person: int, geometry:
     def load() -> Sample:
         pose = read_pose(path)
         header = pose.header
-        names = point_names([(c.name, list(c.points)) for c in header.components])
+        try:
+            names = point_names([(c.name, list(c.points)) for c in header.components])
+        except SlrPoseError as e:
+            raise SlrPoseError(f"{path}: {e}") from None
         fps = geometry.fps if math.isfinite(geometry.fps) else float(pose.body.fps)
-        fps = fps if fps > 0 else math.nan  # pose-format writes 0 for "unknown"
+        fps = fps if math.isfinite(fps) and fps > 0 else math.nan  # pose-format writes 0 for "unknown"
         width = geometry.width or int(header.dimensions.width)
         height = geometry.height or int(header.dimensions.height)
         if width <= 0 or height <= 0:
             raise SlrPoseError(f"{path} gives no frame size in its header; set --width and --height")
         xyz, conf = pose_arrays(pose, person, str(path))
-        xyz[..., 0] /= width  # pixels -> fraction of the frame
-        xyz[..., 1] /= height
+        with np.errstate(invalid="ignore"):  # a damaged file's signalling NaNs stay NaN: missing
+            xyz[..., 0] /= width  # pixels -> fraction of the frame
+            xyz[..., 1] /= height
         meta = {"people": int(pose.body.data.shape[1]), "person": person, "pose_format_header": round(float(header.version), 3)}
         full = replace(info, fps=fps, width=width, height=height, sha256=file_sha256(path), meta=json.dumps(meta))
         return assemble(full, layout, source_index(layout, names), xyz, conf, np.arange(len(xyz)))
