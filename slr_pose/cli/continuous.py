@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from slr_pose.cli.options import force_option
 from slr_pose.errors import SlrPoseError
 
 _OUT = click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -171,7 +172,8 @@ _SPLIT = click.option("--split", "splits", multiple=True, type=click.Choice(["tr
                    "[features/fullFrame-210x260px/{split}/{folder}].")
 @click.option("--language", default="gsg", show_default=True, help="Language tag of every sample.")
 @_SPLIT
-def phoenix_manifest(annotations, output, root, pattern, language, splits) -> None:
+@force_option
+def phoenix_manifest(annotations, output, root, pattern, language, splits, force) -> None:
     """Write an extraction manifest (path,id,signer,split,glosses,transcript,language).
 
     \b
@@ -180,7 +182,9 @@ def phoenix_manifest(annotations, output, root, pattern, language, splits) -> No
       slr-pose phoenix manifest PHOENIX-2014-T/ --pattern "videos/{split}/{id}.mp4" -o phoenix-t.csv
     """
     from slr_pose.keypoints.importers.phoenix import DEFAULT_PATTERN, SPLITS, STORE_SPLITS, load_corpus, write_manifest
+    from slr_pose.outputs import check_output
 
+    check_output(output, "text", force=force)
     records = load_corpus(annotations, splits or SPLITS)
     n = write_manifest(records, output, root=root, pattern=pattern or DEFAULT_PATTERN, language=language)
     counts = Counter(STORE_SPLITS[r.split] for r in records)

@@ -7,13 +7,16 @@ from pathlib import Path
 
 import click
 
+from slr_pose.cli.options import force_option
+
 
 @click.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The .onnx file to write.")
 @click.option("--frames", default=None, type=click.IntRange(min=1),
               help="Frames of the example clip (default: the run's clip length, or 64).")
-def export(run_dir: str, output: str, frames: int | None) -> None:
+@force_option
+def export(run_dir: str, output: str, frames: int | None, force: bool) -> None:
     """Export a trained run as ONE ONNX graph that takes a language id.
 
     Inputs: x (N, C, T, V) float32, language (N,) int64, frame_mask (N, T)
@@ -28,8 +31,12 @@ def export(run_dir: str, output: str, frames: int | None) -> None:
       slr-pose export runs/msl150 -o msl150.onnx
     """
     from slr_pose.models.export import export_onnx
+    from slr_pose.outputs import check_output, write_text
     from slr_pose.training.modeling import load_run
 
+    sidecar_path = Path(str(output) + ".json")
+    check_output(output, "onnx", force=force)
+    check_output(sidecar_path, "text", force=force)
     run = load_run(run_dir)
     length = frames or run.meta["preprocess"].get("length") or 64
     report = export_onnx(run.model, output, num_frames=int(length))
@@ -44,5 +51,5 @@ def export(run_dir: str, output: str, frames: int | None) -> None:
         "preprocess": run.meta["preprocess"],
         "model": run.config.model.name,
     }
-    Path(str(output) + ".json").write_text(json.dumps(sidecar, indent=1, ensure_ascii=False))
+    write_text(sidecar_path, json.dumps(sidecar, indent=1, ensure_ascii=False))
     click.echo(f"wrote {output} (onnxruntime matches torch within {report.max_abs_diff:.2e}) and {output}.json")

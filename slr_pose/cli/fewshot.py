@@ -28,6 +28,7 @@ def fewshot(config: str, source: str, shots: str, methods: str, out_dir: str, ov
       slr-pose fewshot configs/demo_msl150.yaml --source runs/asl --shots 1,3,10 -o runs/fewshot
     """
     from slr_pose.errors import SlrPoseError
+    from slr_pose.outputs import check_output_dir
     from slr_pose.training.config import load_config
     from slr_pose.training.fewshot import METHODS, fewshot_table, run_fewshot
 
@@ -41,6 +42,7 @@ def fewshot(config: str, source: str, shots: str, methods: str, out_dir: str, ov
     bad = [m for m in chosen if m not in ("label_map", *METHODS)]
     if bad or not chosen:
         raise SlrPoseError(f"unknown method {bad[0] if bad else methods!r}; choose among label_map, {', '.join(METHODS)}")
+    check_output_dir(out_dir, what="few-shot")
     rows = run_fewshot(load_config(config, list(overrides)), source, ks, out_dir, methods=chosen, log=click.echo)
     click.echo(fewshot_table(rows), nl=False)
     click.echo(f"results in {out_dir}/fewshot.md")

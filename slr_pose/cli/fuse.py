@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from slr_pose.cli.options import force_option
+
 
 @click.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path(file_okay=False))
@@ -16,7 +18,8 @@ import click
               help="Scores of another stream (e.g. an RGB model) as an .npz file (repeatable).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Ablation table to write (.md; a .json beside it).")
-def fuse(runs: tuple[str, ...], store: str, score_files: tuple[str, ...], output: str) -> None:
+@force_option
+def fuse(runs: tuple[str, ...], store: str, score_files: tuple[str, ...], output: str, force: bool) -> None:
     """Fuse recognition streams and write a multi-stream ablation table.
 
     Each RUN is a trained run of one stream (e.g. joint, bone, motion: the same
@@ -28,13 +31,19 @@ def fuse(runs: tuple[str, ...], store: str, score_files: tuple[str, ...], output
     Example:
       slr-pose fuse runs/joint runs/bone runs/motion --store poses.h5 -o ablation.md
     """
+    from slr_pose.outputs import check_output, write_text
     from slr_pose.training.fusion import ablation, ablation_table, file_stream, run_stream
 
+    table_path, json_path = Path(output), Path(output).with_suffix(".json")
+    if table_path == json_path:
+        raise click.UsageError(f"-o {output}: name the table .md; its .json goes beside it")
+    check_output(table_path, "text", force=force)
+    check_output(json_path, "text", force=force)
     streams = [run_stream(r, store) for r in runs]
     streams += [file_stream(f, streams[0].labels) for f in score_files]
     result = ablation(streams)
     table = ablation_table(result)
-    Path(output).write_text(table)
-    Path(output).with_suffix(".json").write_text(json.dumps(result, indent=1))
+    write_text(table_path, table)
+    write_text(json_path, json.dumps(result, indent=1))
     click.echo(table, nl=False)
     click.echo(f"written to {output}")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from slr_pose.cli.options import force_option
 from slr_pose.errors import SlrPoseError
 
 
@@ -18,7 +19,8 @@ from slr_pose.errors import SlrPoseError
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="With --plot: OUT.png (a grid of frames) or OUT.gif (an animation).")
 @click.option("--frames", type=click.IntRange(min=1), default=8, show_default=True, help="With --plot to PNG: frames shown.")
-def inspect(store: Path, as_json: bool, top: int, plot_id: str | None, output: Path | None, frames: int) -> None:
+@force_option
+def inspect(store: Path, as_json: bool, top: int, plot_id: str | None, output: Path | None, frames: int, force: bool) -> None:
     """Summarise a pose store: samples, labels, signers, languages, splits,
     frames, detection rate per landmark group and provenance.
 
@@ -34,7 +36,10 @@ def inspect(store: Path, as_json: bool, top: int, plot_id: str | None, output: P
         if output is None:
             raise SlrPoseError("--plot needs -o OUT.png or -o OUT.gif")
         from slr_pose.keypoints.plot import plot_sample
+        from slr_pose.outputs import check_output
 
+        if output.suffix.lower() in (".png", ".gif"):
+            check_output(output, output.suffix.lower()[1:], force=force)
         plot_sample(store, plot_id, output, frames=frames)  # checks the extension before any work
         click.echo(f"wrote {output}")
         return

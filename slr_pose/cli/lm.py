@@ -6,7 +6,11 @@ from pathlib import Path
 
 import click
 
+from slr_pose.cli.options import force_option
 from slr_pose.errors import SlrPoseError
+
+#: Longest n-gram: beyond this a gloss model has no counts to estimate from (KenLM's default limit is 6).
+MAX_ORDER = 10
 
 _INPUTS = """\b
 SEQUENCES / TEXT are any mix of:
@@ -49,9 +53,10 @@ def lm() -> None:
 @click.argument("sequences", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
               help="ARPA file to write (gzip-compressed if it ends in .gz).")  # fmt: skip
-@click.option("--order", default=3, show_default=True, type=int, help="n of the n-gram model.")
+@click.option("--order", default=3, show_default=True, type=click.IntRange(1, MAX_ORDER), help="n of the n-gram model.")
 @_CLEAN
-def train(sequences: tuple[Path, ...], output: Path, order: int, clean: str) -> None:
+@force_option
+def train(sequences: tuple[Path, ...], output: Path, order: int, clean: str, force: bool) -> None:
     """Train an n-gram model on gloss sequences and write it as ARPA.
 
     \b
@@ -60,11 +65,13 @@ def train(sequences: tuple[Path, ...], output: Path, order: int, clean: str) -> 
       slr-pose lm train phoenix2014-groundtruth-train.stm extra.txt -o glosses.arpa.gz --order 4
     """
     from slr_pose.decoding.lm import NGramLM
+    from slr_pose.outputs import check_output
 
     resolved = {p.resolve() for p in sequences}
     if output.resolve() in resolved:
         raise SlrPoseError(f"output {output} is one of the input files; choose another name")
     data = _read_all(sequences, clean)
+    check_output(output, "arpa", force=force)  # after the inputs: their errors come first
     model = NGramLM.train(data, order)
     model.save(output)
     n_glosses = sum(len(s) for s in data)

@@ -15,6 +15,7 @@ from slr_pose.errors import SlrPoseError
 COMMANDS = {
     "extract": "extract:extract",
     "merge": "extract:merge",
+    "verify": "verify:verify",
     "import": "importing:import_group",
     "inspect": "inspect:inspect",
     "train": "train:train",
@@ -29,6 +30,14 @@ COMMANDS = {
     "export": "export:export",
     "fuse": "fuse:fuse",
 }
+
+
+class OneLineUsageError(click.UsageError):
+    """A usage error shown as one line (click's default adds the usage and a hint on three more)."""
+
+    def show(self, file=None) -> None:
+        where = self.ctx.command_path if self.ctx else "slr-pose"
+        click.echo(f"Error: {self.format_message()} (see '{where} --help')", err=True)
 
 
 class LazyGroup(click.Group):
@@ -59,6 +68,10 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except SlrPoseError as e:
             raise click.ClickException(str(e)) from None
+        except click.UsageError as e:
+            if isinstance(e, (OneLineUsageError, click.exceptions.NoArgsIsHelpError)):
+                raise  # already one line, or a group's help asked for by giving no command
+            raise OneLineUsageError(e.format_message(), e.ctx) from None
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

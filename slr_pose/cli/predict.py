@@ -18,13 +18,15 @@ import click
 @click.option("--lm-weight", default=None, type=click.FloatRange(min=0),
               help="Weight of the gloss LM (default: the run's, picked on validation at the end of training).")
 @click.option("--insertion-bonus", default=None, type=float, help="Score added per gloss with the LM (default: the run's).")
-@click.option("--window", default=512, show_default=True, type=click.IntRange(min=2),
-              help="Continuous signing: model input frames run at once; longer inputs go window by window.")
-@click.option("--lookahead", default=64, show_default=True, type=click.IntRange(min=1),
-              help="Frames of context either side of a window, and of future a gloss waits for before it is emitted.")
+@click.option("--window", default=None, type=click.IntRange(min=2),
+              help="Continuous signing: model input frames run at once; longer inputs go window by window [512].")
+@click.option("--lookahead", default=None, type=click.IntRange(min=1),
+              help="Continuous signing: frames of context either side of a window, and of future a gloss "
+                   "waits for before it is emitted [64].")
 @click.option("--json", "as_json", is_flag=True, help="Print the prediction as JSON.")
 def predict(run_dir: str, source: str, sample_id: str | None, language: str, top_k: int, beam: int | None,
-            lm_weight: float | None, insertion_bonus: float | None, window: int, lookahead: int, as_json: bool) -> None:
+            lm_weight: float | None, insertion_bonus: float | None, window: int | None, lookahead: int | None,
+            as_json: bool) -> None:
     """Recognise the signs in a video (extracted now) or in a stored sample.
 
     Isolated signs: the top-k classes with probabilities. Continuous signing:

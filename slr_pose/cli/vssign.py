@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from slr_pose.cli.options import force_option
+
 
 @click.group()
 def vssign() -> None:
@@ -21,9 +23,10 @@ def vssign() -> None:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Grouping table to write (CSV).")
 @click.option("--split", default="val", show_default=True, type=click.Choice(["all", "train", "val", "test"]),
               help="Which samples of STORE to look at.")
-@click.option("--threshold", default=0.2, show_default=True, type=float,
+@click.option("--threshold", default=0.2, show_default=True, type=click.FloatRange(0, 1),
               help="Minimum symmetric confusion rate for a pair to be suggested.")
-def suggest(run_dir: str, store: str, output: str, split: str, threshold: float) -> None:
+@force_option
+def suggest(run_dir: str, store: str, output: str, split: str, threshold: float, force: bool) -> None:
     """List the most confused class pairs of a trained model as a grouping table.
 
     The table (language, gloss, group, confusion) is meant to be edited by
@@ -33,10 +36,12 @@ def suggest(run_dir: str, store: str, output: str, split: str, threshold: float)
     Example:
       slr-pose vssign suggest runs/msl150 poses.h5 --split val -o vssigns.csv
     """
+    from slr_pose.outputs import check_output
     from slr_pose.training.evaluation import score_run
     from slr_pose.training.modeling import load_run
     from slr_pose.training.vssign import suggest_groups
 
+    check_output(output, "text", force=force)
     ev, labels = score_run(load_run(run_dir), store, split=split)
     pairs = suggest_groups(ev.confusions, labels.classes, threshold, output)
     if not pairs:

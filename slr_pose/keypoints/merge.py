@@ -17,7 +17,7 @@ import numpy as np
 
 from slr_pose.errors import StoreError
 from slr_pose.keypoints.extract import CommitSchedule
-from slr_pose.keypoints.store import PoseStore, Sample, SampleInfo, StoreWriter
+from slr_pose.keypoints.store import PoseStore, Sample, SampleInfo, StoreWriter, describe_extractor
 
 
 @dataclass
@@ -54,14 +54,16 @@ def merge_stores(inputs: Sequence[str | os.PathLike], output: str | os.PathLike)
     first = stores[0]
     for s in stores[1:]:
         _check_compatible(first, s)
-    seen: dict[str, tuple[PoseStore, int]] = {}
     if out.exists():
-        target = PoseStore(out)
-        _check_compatible(target, first)
-        seen.update((sid, (target, i)) for i, sid in enumerate(target.ids))
+        _check_compatible(PoseStore(out), first)
     summary = MergeSummary()
     provenance = {"extractor": first.provenance["extractor"], "merged_from": [str(s.path) for s in stores]}
     with StoreWriter(out, first.layout, provenance) as writer:
+        # after the writer has folded in what a killed merge left in the journal
+        seen: dict[str, tuple[PoseStore, int]] = {}
+        if out.exists():
+            target = PoseStore(out)
+            seen.update((sid, (target, i)) for i, sid in enumerate(target.ids))
         commits = CommitSchedule(writer)
         for store in stores:
             for i, sid in enumerate(store.ids):
@@ -86,15 +88,7 @@ def _check_compatible(a: PoseStore, b: PoseStore) -> None:
         raise StoreError(f"{b.path} holds layout {b.layout.name!r}, {a.path} holds {a.layout.name!r}: cannot merge")
     ea, eb = a.provenance.get("extractor"), b.provenance.get("extractor")
     if ea != eb:
-        raise StoreError(f"{b.path} was made with {_describe(eb)}, {a.path} with {_describe(ea)}: cannot merge")
-
-
-def _describe(extractor: object) -> str:
-    if not isinstance(extractor, dict):
-        return "an unknown extractor"
-    settings = extractor.get("settings", {})
-    shown = ", ".join(f"{k}={v}" for k, v in sorted(settings.items()))
-    return f"{extractor.get('backend')} {extractor.get('version')} ({shown})"
+        raise StoreError(f"{b.path} was made with {describe_extractor(eb)}, {a.path} with {describe_extractor(ea)}: cannot merge")
 
 
 def _difference(a: Sample, b: Sample) -> str:

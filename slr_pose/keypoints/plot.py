@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from slr_pose.errors import SlrPoseError
+from slr_pose.outputs import atomic_path
 from slr_pose.keypoints import mediapipe_names as mpn
 from slr_pose.keypoints.layout import Layout
 from slr_pose.keypoints.store import PoseStore, Sample
@@ -195,7 +196,8 @@ def plot_sample(
             ax.set_visible(False)
         fig.suptitle(_caption(sample), fontsize=9)
         _legend(fig, store.layout)
-        fig.savefig(out, dpi=dpi)
+        with atomic_path(out) as tmp:
+            fig.savefig(tmp, dpi=dpi)
         return out
 
     from matplotlib.animation import FuncAnimation, PillowWriter
@@ -211,5 +213,6 @@ def plot_sample(
     fig.canvas.draw()
     fig.set_layout_engine("none")  # lay out once; every frame has the same furniture
     anim = FuncAnimation(fig, lambda t: painter.show(ax, artists, t), frames=len(sample.xyz), interval=1000 / rate)
-    anim.save(out, writer=PillowWriter(fps=rate), dpi=dpi)
+    with atomic_path(out) as tmp:
+        anim.save(tmp, writer=PillowWriter(fps=rate), dpi=dpi)
     return out

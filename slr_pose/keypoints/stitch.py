@@ -110,6 +110,8 @@ class StitchSpec:
             )
         if not self.speed > 0:
             raise SlrPoseError(f"transition speed {self.speed} must be positive")
+        if not 0 < self.density <= 1:
+            raise SlrPoseError(f"grammar density {self.density} must be above 0 and at most 1")
         if self.min_sign_frames < 1:
             raise SlrPoseError(f"min sign frames {self.min_sign_frames} must be at least 1")
         if not 0 <= self.min_transition <= self.max_transition:

@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from slr_pose.errors import SlrPoseError
+from slr_pose.outputs import atomic_path
 from slr_pose.models.ctc import CTCRecognizer
 from slr_pose.models.recognizer import Recognizer
 
@@ -134,7 +135,6 @@ def export_onnx(model: nn.Module, path: str | Path, num_frames: int = 64, batch_
     for module in ("onnx", "onnxscript", "onnxruntime"):
         _require(module)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     graph = _Graph(copy.deepcopy(model)).eval()
     args = example_inputs(model, batch_size, num_frames)
     dynamic_shapes, axes = None, {}
@@ -150,15 +150,16 @@ def export_onnx(model: nn.Module, path: str | Path, num_frames: int = 64, batch_
         program = torch.onnx.export(graph, args, dynamo=True, input_names=["x", "language", "frame_mask"],
                                     output_names=list(outputs), dynamic_shapes=dynamic_shapes,
                                     opset_version=opset, verbose=False)
-    program.save(str(path))
     diff = float("nan")
-    if verify:
-        check_n = batch_size + 1 if dynamic else batch_size
-        check_t = num_frames + 7 if "time" in axes.get("x", ()) else num_frames
-        lengths = [max(1, check_t - 5 * i) for i in range(check_n)]
-        diff = compare_with_torch(graph, path, example_inputs(model, check_n, check_t, seed=1, lengths=lengths))
-        if not diff <= atol:
-            raise SlrPoseError(f"onnxruntime differs from torch by {diff:.3g} (> {atol}) for {path}")
+    with atomic_path(path) as tmp:  # only a graph that passed its check replaces the file
+        program.save(str(tmp))
+        if verify:
+            check_n = batch_size + 1 if dynamic else batch_size
+            check_t = num_frames + 7 if "time" in axes.get("x", ()) else num_frames
+            lengths = [max(1, check_t - 5 * i) for i in range(check_n)]
+            diff = compare_with_torch(graph, tmp, example_inputs(model, check_n, check_t, seed=1, lengths=lengths))
+            if not diff <= atol:
+                raise SlrPoseError(f"onnxruntime differs from torch by {diff:.3g} (> {atol}) for {path}")
     return ExportReport(path, ("x", "language", "frame_mask"), outputs, axes, diff)
 
 

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from slr_pose.errors import SlrPoseError
+from slr_pose.outputs import atomic_path, write_text
 from slr_pose.training.config import Config, ModelConfig
 from slr_pose.training.data import (
     PoseDataset,
@@ -233,7 +234,7 @@ def evaluate_cslr_run(run, run_dir, store, *, split: str = "all", language: str 
     out = Path(out_dir) if out_dir else run_dir / "eval" / Path(store).stem
     out.mkdir(parents=True, exist_ok=True)
     _write_scoring_files(out, run, samples, vocab, posts, decoded)
-    (out / "metrics.json").write_text(json.dumps(summary, indent=1))
+    write_text(out / "metrics.json", json.dumps(summary, indent=1))
     summary["output"] = str(out)
     return summary
 
@@ -256,6 +257,6 @@ def _write_scoring_files(out: Path, run, samples: SampleSet, vocab: dict, posts:
             words += [CtmWord(i, "1", a, max(b - a, 0.0), g) for g, (a, b) in zip(glosses, spans)]
         write_ctm(out / f"{name}.ctm", words)
     best = decoded.get("beam_lm", decoded.get("beam"))
-    with open(out / "hypotheses.txt", "w", encoding="utf-8") as fh:
+    with atomic_path(out / "hypotheses.txt") as tmp, open(tmp, "w", encoding="utf-8") as fh:
         for i, p, d in zip(ids, posts, best):
             fh.write(f"{i}\tREF: {' '.join(samples.glosses[p.index])}\tHYP: {' '.join(vocab[p.language].decode(d.tokens))}\n")

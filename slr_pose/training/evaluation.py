@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from slr_pose.errors import SlrPoseError
+from slr_pose.outputs import atomic_path, write_text
 from slr_pose.training.config import SplitConfig, StoreSource
 from slr_pose.training.data import PoseDataset, collate, load_samples, open_stores
 from slr_pose.training.islr import score_batches
@@ -115,13 +116,13 @@ def evaluate_run(
     for name, matrix in ev.confusions.items():
         _write_confusion(out, name, matrix, labels.classes[name])
     summary = {"store": str(store), "split": split, **ev.summary}
-    (out / "metrics.json").write_text(json.dumps(summary, indent=1))
+    write_text(out / "metrics.json", json.dumps(summary, indent=1))
     summary["output"] = str(out)
     return summary
 
 
 def _write_confusion(out: Path, language: str, matrix: np.ndarray, names: tuple[str, ...]) -> None:
-    with open(out / f"confusion_{language}.csv", "w", newline="", encoding="utf-8") as fh:
+    with atomic_path(out / f"confusion_{language}.csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["true \\ predicted", *names])
         for name, row in zip(names, matrix):
@@ -145,5 +146,6 @@ def _write_confusion(out: Path, language: str, matrix: np.ndarray, names: tuple[
                             color="white" if matrix[i, j] > matrix.max() / 2 else "black")
     ax.set(xlabel="predicted", ylabel="true", title=f"confusion ({language})")
     fig.tight_layout()
-    fig.savefig(out / f"confusion_{language}.png", dpi=100)
+    with atomic_path(out / f"confusion_{language}.png") as tmp:
+        fig.savefig(tmp, dpi=100)
     plt.close(fig)

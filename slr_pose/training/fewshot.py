@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from slr_pose.errors import SlrPoseError
+from slr_pose.outputs import write_text
 from slr_pose.training.config import Config
 from slr_pose.training.data import PoseDataset, collate, load_samples
 from slr_pose.training.labels import LabelSpace
@@ -107,8 +108,8 @@ def run_fewshot(config: Config, source: str | Path, shots: list[int], out_dir: s
                 rows.append({"shots": k, "method": method, "top1": result.test.get("top1", float("nan")),
                              "samples": result.test.get("samples", 0)})
             log(f"k={k:<3} {method:<10} top-1 {100 * rows[-1]['top1']:5.1f}% over {rows[-1]['samples']} test samples")
-    (out_dir / "fewshot.json").write_text(json.dumps(rows, indent=1))
-    (out_dir / "fewshot.md").write_text(fewshot_table(rows))
+    write_text(out_dir / "fewshot.json", json.dumps(rows, indent=1))
+    write_text(out_dir / "fewshot.md", fewshot_table(rows))
     return rows
 
 

@@ -80,9 +80,13 @@ def _language(run: LoadedRun, language: str) -> str:
     return languages[0]
 
 
+#: Continuous signing: model input frames run at once, and frames of context either side.
+DEFAULT_WINDOW, DEFAULT_LOOKAHEAD = 512, 64
+
+
 def predict(run_dir: str | Path, source: str | Path, *, sample_id: str | None = None, language: str = "",
             top_k: int = 5, beam_width: int | None = None, lm_weight: float | None = None,
-            insertion_bonus: float | None = None, window: int = 512, lookahead: int = 64) -> Prediction:
+            insertion_bonus: float | None = None, window: int | None = None, lookahead: int | None = None) -> Prediction:
     """Run a trained model on one video or stored sample.
 
     Continuous signing is decoded with the run's decoder settings (each
@@ -90,9 +94,20 @@ def predict(run_dir: str | Path, source: str | Path, *, sample_id: str | None = 
     most ``window`` input frames at a time, ``lookahead`` of them context
     on either side, and a streaming beam search commits glosses once
     ``lookahead`` frames of future have been seen (see
-    :func:`slr_pose.training.cslr_decoding.windowed_log_probs`).
+    :func:`slr_pose.training.cslr_decoding.windowed_log_probs`). ``None``
+    window and lookahead mean :data:`DEFAULT_WINDOW` and :data:`DEFAULT_LOOKAHEAD`.
+
+    Raises:
+        SlrPoseError: a continuous-signing option given for an isolated-sign run, among others.
     """
     run = load_run(run_dir)
+    if run.task == "islr":
+        given = {"--window": window, "--lookahead": lookahead, "--beam": beam_width, "--lm-weight": lm_weight,
+                 "--insertion-bonus": insertion_bonus}
+        named = [k for k, v in given.items() if v is not None]
+        if named:
+            raise SlrPoseError(f"{', '.join(named)} {'is' if len(named) == 1 else 'are'} for continuous-signing runs; "
+                               f"{run_dir} recognises isolated signs")
     lang = _language(run, language)
     sample = load_input(run, source, sample_id)
     pre = run.preprocessor(_layout_of(sample, source, sample_id))
@@ -110,7 +125,8 @@ def predict(run_dir: str | Path, source: str | Path, *, sample_id: str | None = 
     from slr_pose.training.cslr_decoding import DecoderSettings
 
     settings = DecoderSettings.of_run(run_dir).override(beam_width, lm_weight, insertion_bonus)
-    return _decode_continuous(run, Path(run_dir), lang, (x, mask, lang_id), out, sample, settings, window, lookahead)
+    return _decode_continuous(run, Path(run_dir), lang, (x, mask, lang_id), out, sample, settings,
+                              DEFAULT_WINDOW if window is None else window, DEFAULT_LOOKAHEAD if lookahead is None else lookahead)
 
 
 def _layout_of(sample: Sample, source, sample_id):

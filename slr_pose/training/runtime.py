@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from slr_pose.errors import SlrPoseError
+from slr_pose.outputs import atomic_path
 
 
 @dataclass(frozen=True)
@@ -79,14 +80,5 @@ def set_rng_state(state: dict) -> None:
 
 def atomic_save(obj: object, path: Path) -> None:
     """``torch.save`` that never leaves a half-written file at ``path``."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(obj, tmp)
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def atomic_write_text(text: str, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)

@@ -27,18 +27,17 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-import numpy as np
 import torch
 
 from slr_pose import __version__
 from slr_pose.errors import SlrPoseError
+from slr_pose.outputs import atomic_path, check_output_dir, write_text
 from slr_pose.training.config import Config
 from slr_pose.training.runtime import (
     Dist,
     atomic_save,
-    atomic_write_text,
     barrier,
     init_distributed,
     pick_device,
@@ -158,14 +157,17 @@ def train(
     ckpt_dir = run_dir / "checkpoints"
     last = ckpt_dir / "last.pt"
     if dist.main:
-        ckpt_dir.mkdir(parents=True, exist_ok=True)
+        check_output_dir(run_dir)
         _check_same_run(run_dir, config)
-    barrier(dist)
-
+    # Stores, labels and the model are checked before the run directory is
+    # made: a run that fails here leaves nothing that blocks the corrected rerun.
     task = build_task(config, dist)
     if dist.main:
+        ckpt_dir.mkdir(parents=True, exist_ok=True)
+        _save_config(run_dir, config)
         for line in getattr(task, "warnings", []):
             log(line)
+    barrier(dist)
     model = task.model.to(device)
     optimizer = make_optimizer(model, config.train.lr, config.train.weight_decay)
     steps_per_epoch = math.ceil(len(task.train_set) / (config.train.batch_size * dist.world))
@@ -179,17 +181,21 @@ def train(
     best = {"epoch": -1, "score": -math.inf}
     start_epoch = 0
     if last.exists():
-        state = torch.load(last, map_location="cpu", weights_only=False)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        scaler.load_state_dict(state["scaler"])
-        history, best, start_epoch = state["history"], state["best"], state["epoch"] + 1
-        set_rng_state(state["rng"])
+        try:
+            state = torch.load(last, map_location="cpu", weights_only=False)
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            scaler.load_state_dict(state["scaler"])
+            history, best, start_epoch = state["history"], state["best"], state["epoch"] + 1
+            set_rng_state(state["rng"])
+        except Exception as e:  # noqa: BLE001 - any damage: say what to delete, never a traceback
+            reason = " ".join(str(e).split())[:120] or type(e).__name__
+            raise SlrPoseError(f"{last} cannot be resumed ({reason}); delete {run_dir} to train from the start") from None
         if dist.main:
             log(f"resuming {run_dir} after epoch {start_epoch}")
     if dist.main:
-        atomic_write_text(json.dumps(task.meta()["labels"], indent=1, ensure_ascii=False), run_dir / "labels.json")
+        write_text(run_dir / "labels.json", json.dumps(task.meta()["labels"], indent=1, ensure_ascii=False))
 
     train_model = model
     if dist.world > 1:
@@ -283,7 +289,7 @@ def train(
             "device": str(device),
             "slr_pose_version": __version__,
         }
-        atomic_write_text(json.dumps(summary, indent=1), run_dir / "summary.json")
+        write_text(run_dir / "summary.json", json.dumps(summary, indent=1))
         _plot_curves(run_dir, history, task.score_name)
         if hasattr(task, "finish"):
             task.finish(run_dir)
@@ -329,12 +335,10 @@ def _write_metrics(run_dir: Path, history: list[dict]) -> None:
     keys: list[str] = []
     for row in history:
         keys += [k for k in row if k not in keys]
-    tmp = run_dir / ".metrics.csv.tmp"
-    with open(tmp, "w", newline="") as fh:
+    with atomic_path(run_dir / "metrics.csv") as tmp, open(tmp, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=keys)
         w.writeheader()
         w.writerows(history)
-    tmp.replace(run_dir / "metrics.csv")
 
 
 def _plot_curves(run_dir: Path, history: list[dict], score_name: str) -> None:
@@ -352,18 +356,28 @@ def _plot_curves(run_dir: Path, history: list[dict], score_name: str) -> None:
         ax[1].plot(*zip(*pts), marker=".", color="tab:green")
     ax[1].set(xlabel="epoch", ylabel=f"validation {score_name}")
     fig.tight_layout()
-    fig.savefig(run_dir / "curves.png", dpi=100)
+    with atomic_path(run_dir / "curves.png") as tmp:
+        fig.savefig(tmp, dpi=100)
     plt.close(fig)
 
 
 def _check_same_run(run_dir: Path, config: Config) -> None:
-    """A run directory belongs to one config; resuming with another is refused."""
+    """A run directory belongs to one config once it has a checkpoint; resuming with another is refused.
+
+    A run that failed before its first epoch ended has nothing to resume: its
+    config is simply replaced.
+    """
     import yaml
 
     saved = run_dir / "config.yaml"
     current = config.to_dict()
-    if saved.exists():
-        before = yaml.safe_load(saved.read_text())
+    if saved.exists() and (run_dir / "checkpoints" / "last.pt").exists():
+        try:
+            before = yaml.safe_load(saved.read_text())
+        except (OSError, yaml.YAMLError) as e:
+            raise SlrPoseError(f"{saved} cannot be read ({' '.join(str(e).split())[:120]}): use a new run directory") from None
+        if not isinstance(before, dict):
+            raise SlrPoseError(f"{saved} is not a run config: use a new run directory")
         # epochs may grow: resuming to train longer is allowed
         a = {**before, "train": {**before.get("train", {}), "epochs": None}}
         b = {**current, "train": {**current["train"], "epochs": None}}
@@ -376,4 +390,9 @@ def _check_same_run(run_dir: Path, config: Config) -> None:
                 f"{run_dir} holds a run with another config (differs in {', '.join(changed[:5])}); "
                 "use a new run directory"
             )
-    atomic_write_text(yaml.safe_dump(current, sort_keys=False, allow_unicode=True), saved)
+
+
+def _save_config(run_dir: Path, config: Config) -> None:
+    import yaml
+
+    write_text(run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False, allow_unicode=True))

@@ -85,7 +85,7 @@ def test_numpy_store_of_another_spec_is_refused_and_kept(tmp_path):
     run("numpy", MSL_KEYPOINTS, "--spec", "msl150", "-o", store)
     before = store.read_bytes()
     r = run("numpy", MSL_KEYPOINTS, "--spec", "msl150", "--trim", "-o", store)
-    assert r.exit_code == 1 and lines(r)[0].startswith(f"Error: {store} was made with import/numpy (")
+    assert r.exit_code == 1 and lines(r)[0].startswith(f"Error: {store} was made with import/numpy 1 (")
     assert lines(r)[0].endswith("): write to a new store")
     assert store.read_bytes() == before
 

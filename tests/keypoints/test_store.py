@@ -169,7 +169,7 @@ def test_other_extractor_settings_are_refused(tmp_path):
     with StoreWriter(path, LAYOUT, PROV) as w:
         w.add(make_sample(0))
     other = {"extractor": {"backend": "test", "version": "1", "settings": {"face": "full"}}}
-    with pytest.raises(StoreError, match="was made with test \\(face=none\\).*write to a new store"):
+    with pytest.raises(StoreError, match="was made with test 1 \\(face=none\\).*write to a new store"):
         StoreWriter(path, LAYOUT, other)
     with pytest.raises(StoreError, match="holds layout"):
         StoreWriter(path, holistic_layout("contour"), PROV)

@@ -246,5 +246,5 @@ def import_samples(
         if created and not report.added:
             Path(store).unlink(missing_ok=True)  # the empty store this call made, nothing else
         raise
-    report.total = len(PoseStore(store))
+    report.total = len(PoseStore(store)) if Path(store).exists() else 0
     return report
