@@ -24,7 +24,7 @@ demo: $(STAMP)
 
 # The benchmarks (tens of minutes in all; most write benchmarks/results/*.md).
 # One or some: make bench BENCH="normalisation extraction"
-BENCH ?= normalisation extraction store_layout importers decoding models islr cslr threads
+BENCH ?= normalisation extraction store_layout importers decoding models islr cslr threads fuzz robustness
 bench: $(STAMP)
 	for b in $(BENCH); do $(PY) benchmarks/$$b.py || exit 1; done
 

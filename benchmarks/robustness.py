@@ -72,6 +72,7 @@ def bad_inputs(msl: Path, folder: Path) -> list[tuple]:
 
 
 def kill_runs(msl: Path, folder: Path, n: int, seed: int) -> list[dict]:
+    (folder / "work").mkdir()
     work = kills.make_work(msl, SHARED / "phoenix_annotations", folder / "work")
     rng = random.Random(seed)
     out = []

@@ -508,3 +508,17 @@ def test_damaged_pose_file_is_one_clear_error(tmp_path):
     (tmp_path / "bad.pose").write_bytes(b"\x00\x01garbage")
     with pytest.raises(SlrPoseError, match="bad.pose is not a readable .pose file"):
         pose_candidates([tmp_path / "bad.pose"], FULL)[0].load()
+
+
+def test_a_frame_rate_too_small_to_give_times_is_unknown():
+    """Found by fuzzing a .pose header: fps 7.9e-40 made every frame time inf."""
+    from slr_pose.keypoints.importers import assemble, source_index
+    from slr_pose.keypoints.store import SampleInfo
+
+    layout = holistic_layout("contour")
+    names = [n for n in layout.names if n.startswith("pose/")]
+    xyz = np.random.default_rng(0).random((4, len(names), 3))
+    s = assemble(SampleInfo("tiny", fps=7.919452284116347e-40), layout, source_index(layout, names), xyz, None, np.arange(4))
+    assert np.isnan(s.info.fps) and np.isnan(s.time).all()
+    ok = assemble(SampleInfo("ok", fps=25.0), layout, source_index(layout, names), xyz, None, np.arange(4))
+    np.testing.assert_allclose(ok.time, np.arange(4) / 25.0)

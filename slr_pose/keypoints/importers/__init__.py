@@ -172,8 +172,11 @@ def assemble(
     missing = np.stack([~valid[:, s].any(1) for s in layout.group_slices.values()], axis=1)
     fps = info.fps
     known = math.isfinite(fps) and fps > 0
-    time = (np.asarray(frames, dtype=np.float64) / fps if known else np.full(t, np.nan)).astype(np.float32)
-    return Sample(replace(info, length=t), out, conf, missing, time)
+    with np.errstate(over="ignore"):
+        time = (np.asarray(frames, dtype=np.float64) / fps if known else np.full(t, np.nan)).astype(np.float32)
+    if known and not np.isfinite(time).all():  # a rate so small that the times leave float32: not a rate
+        time, fps = np.full(t, np.nan, np.float32), math.nan
+    return Sample(replace(info, length=t, fps=fps), out, conf, missing, time)
 
 
 def file_inputs(paths: Iterable[str | os.PathLike], suffixes: tuple[str, ...]) -> list[tuple[Path, str]]:
