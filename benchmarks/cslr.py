@@ -38,7 +38,7 @@ import torch
 from slr_pose.keypoints.store import PoseStore
 from slr_pose.training.config import load_config
 from slr_pose.training.cslr_decoding import INSERTION_BONUSES, LM_WEIGHTS
-from slr_pose.training.evaluation import evaluate_run
+from slr_pose.evaluation.islr import evaluate_run
 from slr_pose.training.trainer import train
 
 REPO = Path(__file__).resolve().parent.parent

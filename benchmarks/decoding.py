@@ -34,12 +34,13 @@ import numpy as np
 
 from slr_pose.decoding.corpus import read_corpus_csv
 from slr_pose.decoding.ctc import beam_search, greedy_decode
-from slr_pose.decoding.ctc_reference import prefix_beam_search_python
+from slr_pose.decoding.ctc_twin import prefix_beam_search_python
 from slr_pose.decoding.error_rate import wer
 from slr_pose.decoding.lm import NGramLM
 from slr_pose.decoding.streaming import decode_stream
 from slr_pose.decoding.synthetic import PosteriorStyle, synthetic_log_probs
 from slr_pose.decoding.vocab import Vocabulary
+from slr_pose.decoding.lm_tables import BoundLM
 
 REPO = Path(__file__).resolve().parent.parent
 PHOENIX = REPO.parent / "shared" / "data" / "phoenix_annotations" / "phoenix2014"
@@ -107,7 +108,7 @@ def main() -> None:
     load_before = os.getloadavg()[0]
 
     vocab, lm, refs, inputs = load(args.sentences)
-    bound = lm.bind(vocab)
+    bound = BoundLM(lm, vocab)
     for lp in inputs[:2]:  # compile / load the numba kernels outside the timings
         greedy_decode(lp), beam_search(lp, 5), beam_search(lp, 1, lm=bound), beam_search(lp, 5, lm=bound)
     tune_wer, weight, bonus = tune_lm(vocab, bound, refs[:TUNE], inputs[:TUNE])

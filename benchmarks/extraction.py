@@ -6,7 +6,7 @@ times under distinct ids:
 
 * ``bare loop``: the minimal script (OpenCV read, BGR->RGB, Holistic.process
   per frame, reset per video) - no hashing, no store;
-* ``pipeline``: :func:`slr_pose.keypoints.extract.run_extraction` with one
+* ``pipeline``: :func:`slr_pose.keypoints.extraction.run_extraction` with one
   worker, decoding prefetched in a thread (the default) and without;
 * ``pipeline, 2 workers``: the same with ``workers=2``.
 
@@ -33,9 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-from slr_pose.keypoints import extract as extract_mod
+from slr_pose.keypoints.extraction import video as extract_mod
 from slr_pose.keypoints.backends import create_spec, native_logs_silenced
-from slr_pose.keypoints.extract import ExtractOptions, run_extraction
+from slr_pose.keypoints.extraction import ExtractOptions, run_extraction
 from slr_pose.keypoints.inputs import collect_inputs
 
 REPO = Path(__file__).resolve().parent.parent

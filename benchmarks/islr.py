@@ -37,12 +37,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from slr_pose.keypoints.importers import import_samples, provenance
-from slr_pose.keypoints.importers.arrays import ArrayOptions, ColumnSpec, array_candidates
-from slr_pose.keypoints.importers.kaggle import kaggle_candidates
+from slr_pose.keypoints.importers import import_samples
+from slr_pose.keypoints.importers.arrays import ArrayOptions, ColumnSpec, array_candidates, array_provenance
+from slr_pose.keypoints.importers.kaggle import kaggle_candidates, kaggle_provenance
 from slr_pose.keypoints.layout import holistic_layout
 from slr_pose.keypoints.store import PoseStore, StoreWriter
 from slr_pose.models import DEFAULT_MODEL
@@ -64,9 +63,9 @@ def import_stores(folder: Path) -> dict[str, Path]:
     layout = holistic_layout("contour")
     msl, asl = folder / "msl150.h5", folder / "asl-signs.h5"
     spec = ColumnSpec.parse("msl150")
-    import_samples(msl, layout, provenance("numpy", {"spec": str(spec), "trim": True}),
+    import_samples(msl, layout, array_provenance(spec, layout, ArrayOptions(trim=True)),
                    array_candidates([MSL], spec, layout, options=ArrayOptions(trim=True), language="mfs"))
-    import_samples(asl, layout, provenance("kaggle", {"face": layout.name}),
+    import_samples(asl, layout, kaggle_provenance(layout),
                    kaggle_candidates(KAGGLE, layout, language="ase"))
     return {"mfs": msl, "ase": asl}
 

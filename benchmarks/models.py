@@ -37,8 +37,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from slr_pose.graphs.augment import Augment
-from slr_pose.graphs.pipeline import Preprocessor
+from slr_pose.graphs.normalisation.augment import Augment
+from slr_pose.graphs.normalisation.pipeline import Preprocessor
 from slr_pose.keypoints.importers import Geometry
 from slr_pose.keypoints.importers.arrays import ColumnSpec, array_candidates
 from slr_pose.keypoints.importers.kaggle import kaggle_candidates

@@ -49,7 +49,7 @@ import numpy as np  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from slr_pose.graphs.pipeline import Preprocessor  # noqa: E402
+from slr_pose.graphs.normalisation.pipeline import Preprocessor  # noqa: E402
 from tests.graphs.real_sequences import FULL, NO_FACE, kaggle_files, read_kaggle, read_msl  # noqa: E402
 
 SHARED = Path(os.environ.get("SLR_POSE_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -126,7 +126,7 @@ def pose_format_pipeline(target):
 _FIRST_CALL = r"""
 import json, time
 t0 = time.perf_counter()
-from slr_pose.graphs.pipeline import Preprocessor
+from slr_pose.graphs.normalisation.pipeline import Preprocessor
 from tests.graphs.real_sequences import NO_FACE, read_msl
 t1 = time.perf_counter()
 sample = read_msl(__import__("pathlib").Path("data/msl150/keypoints_sample.npz"))[0]

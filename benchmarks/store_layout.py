@@ -14,13 +14,23 @@ deflate window, so repeats do not compress against each other).
 
 For each chunk length (frames per HDF5 chunk) and filter, the store is written
 with :class:`~slr_pose.keypoints.store.StoreWriter`, then ``--reads`` random
-samples are read through :class:`~slr_pose.keypoints.store.PoseStore` (the
-access pattern of a shuffled DataLoader; the file is in the page cache, so
-this measures HDF5 and decompression, not the disk).
+samples are read through :class:`~slr_pose.keypoints.store.PoseStore` chunk by
+chunk (``cache_bytes=0``: the access pattern of a shuffled DataLoader on a
+store too large for memory; the file is in the page cache, so this measures
+HDF5 and decompression, not the disk).
+
+``--read-vs-normalise`` instead measures, in one run on one thread, what one
+sample costs to read and to normalise, on the 1600 real 30-frame Bhutanese
+sequences of ``../shared/data`` (or the grown bundled clips without it):
+reading chunk by chunk, the first pass of a store read into memory
+(:data:`~slr_pose.keypoints.store.reader.CACHE_BYTES`), later passes, and the
+default :class:`~slr_pose.graphs.normalisation.Preprocessor`. It writes
+``benchmarks/results/store_read.md``.
 
 Usage::
 
     .venv/bin/python benchmarks/store_layout.py --frames 30000
+    .venv/bin/python benchmarks/store_layout.py --read-vs-normalise
 """
 
 from __future__ import annotations
@@ -35,10 +45,10 @@ from pathlib import Path
 
 import numpy as np
 
-import slr_pose.keypoints.store as store_mod
+import slr_pose.keypoints.store.writer as store_mod  # where a commit reads the chunking
 from slr_pose.keypoints import mediapipe_names as mpn
 from slr_pose.keypoints.backends import create_spec, native_logs_silenced
-from slr_pose.keypoints.extract import ExtractOptions, run_extraction
+from slr_pose.keypoints.extraction import ExtractOptions, run_extraction
 from slr_pose.keypoints.inputs import collect_inputs
 from slr_pose.keypoints.layout import Layout
 from slr_pose.keypoints.store import PoseStore, Sample, SampleInfo, StoreWriter
@@ -121,7 +131,7 @@ def write(path: Path, samples: list[Sample], layout: Layout, provenance: dict, c
 
 def random_reads(path: Path, n: int, seed: int = 0) -> float:
     """Median over 3 passes of the mean seconds to read one random sample."""
-    store = PoseStore(path)
+    store = PoseStore(path, cache_bytes=0)
     order = np.random.default_rng(seed).integers(0, len(store), n)
     passes = []
     for _ in range(3):
@@ -133,13 +143,94 @@ def random_reads(path: Path, n: int, seed: int = 0) -> float:
     return float(np.median(passes))
 
 
+def read_vs_normalise(tmp: Path, out: Path) -> None:
+    import datetime
+    import platform
+
+    import torch
+
+    from slr_pose.graphs.normalisation import PreprocessConfig, Preprocessor
+    from slr_pose.keypoints.importers import import_samples
+    from slr_pose.keypoints.importers.arrays import ArrayOptions, ColumnSpec, array_candidates, array_provenance
+    from slr_pose.keypoints.layout import holistic_layout
+
+    torch.set_num_threads(1)
+    load_before = os.getloadavg()
+    bhutan = SHARED / "bhutanese_sl16" / "bhutanese_sl16_258.npz"
+    path = tmp / "read.h5"
+    if bhutan.exists():
+        layout, spec = holistic_layout("contour"), ColumnSpec.parse("258")
+        import_samples(path, layout, array_provenance(spec, layout, ArrayOptions()),
+                       array_candidates([bhutan], spec, layout, language="dzo"))
+        data = "the 1600 real Bhutanese SL16 sequences (30 frames each; `../shared/data/bhutanese_sl16`)"
+    else:
+        real, layout, provenance = extracted_samples(tmp)
+        write(path, grow(real, 48_000), layout, provenance, store_mod.CHUNK_FRAMES, store_mod.COMPRESSION)
+        data = "the bundled extracted clips grown to 48,000 frames"
+    n = len(PoseStore(path))
+    order = [int(i) for i in np.random.default_rng(0).permutation(n)]
+
+    def one_pass(store: PoseStore) -> float:
+        t0 = time.perf_counter()
+        for i in order:
+            store.read(i)
+        return (time.perf_counter() - t0) / n
+
+    rows = {}
+    rows["chunk by chunk (`cache_bytes=0`), median of 3 passes"] = float(np.median(
+        [one_pass(PoseStore(path, cache_bytes=0)) for _ in range(3)]))
+    cold = []
+    for _ in range(3):
+        store = PoseStore(path)
+        cold.append(one_pass(store))  # opens, reads every frame into memory, then slices
+    rows["first pass, store read into memory on its first read (median of 3)"] = float(np.median(cold))
+    rows["later passes, from memory (median of 3)"] = float(np.median([one_pass(store) for _ in range(3)]))
+    pre = Preprocessor(store.layout, PreprocessConfig())
+    samples = [store.read(i) for i in order]
+    for s in samples[:20]:
+        pre(s)  # compiled and warm
+    t0 = time.perf_counter()
+    for s in samples:
+        pre(s)
+    norm = (time.perf_counter() - t0) / n
+    load_after = os.getloadavg()
+    lines = [
+        "# Reading a sample vs normalising it",
+        "",
+        f"Run {datetime.date.today()} on {platform.platform()} ({os.cpu_count()} CPUs, no GPU; load average "
+        f"{load_before[0]:.1f} before, {load_after[0]:.1f} after), one thread. Data: {data}, stored with the "
+        f"default chunks ({store_mod.CHUNK_FRAMES} frames, gzip 1 + shuffle), read in a random order.",
+        "`python benchmarks/store_layout.py --read-vs-normalise`",
+        "",
+        "| step | ms per sample | vs normalising it |",
+        "|---|---:|---:|",
+    ]
+    lines += [f"| read: {k} | {1000 * v:.3f} | {v / norm:.2f}x |" for k, v in rows.items()]
+    lines += [f"| normalise: default `Preprocessor` (57 landmarks, 64 frames, joint + bone) | {1000 * norm:.3f} | 1.00x |",
+              "",
+              "A first pass costs what decompressing every chunk once costs (gzip is the floor there); every",
+              "later pass (each training epoch after the first) reads from memory. Chunk by chunk, a random",
+              "read decompresses one or two whole 64-frame chunks for 30 frames."]
+    text = "\n".join(lines) + "\n"
+    out.write_text(text)
+    print(text)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=30000, help="frames in each benchmark store")
     ap.add_argument("--reads", type=int, default=300, help="random sample reads per pass")
     ap.add_argument("--chunks", default=",".join(map(str, CHUNKS)), help="chunk lengths to try, e.g. 32,64")
     ap.add_argument("--filters", default=",".join(FILTERS), help=f"filters to try, from: {', '.join(FILTERS)}")
+    ap.add_argument("--read-vs-normalise", action="store_true", help="measure read and normalisation cost instead")
     args = ap.parse_args()
+    if args.read_vs_normalise:
+        tmp = Path(tempfile.mkdtemp(prefix="slr-read-"))
+        try:
+            read_vs_normalise(tmp, REPO / "benchmarks" / "results" / "store_read.md")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return
     chunks = [int(c) for c in args.chunks.split(",")]
     filters = {name.strip(): FILTERS[name.strip()] for name in args.filters.split(",")}
     saved = store_mod.CHUNK_FRAMES, store_mod.COMPRESSION

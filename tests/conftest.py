@@ -51,25 +51,25 @@ def phoenix_dir(shared_data: Path) -> Path:
 @pytest.fixture(scope="session")
 def msl_store(tmp_path_factory) -> Path:
     """The bundled MSL-150 keypoints (86 real sequences, 5 signs) as a pose store, language mfs."""
-    from slr_pose.keypoints.importers import import_samples, provenance
-    from slr_pose.keypoints.importers.arrays import ArrayOptions, ColumnSpec, array_candidates
+    from slr_pose.keypoints.importers import import_samples
+    from slr_pose.keypoints.importers.arrays import ArrayOptions, ColumnSpec, array_candidates, array_provenance
     from slr_pose.keypoints.layout import holistic_layout
 
     path = tmp_path_factory.mktemp("stores") / "msl.h5"
     layout, spec, options = holistic_layout("contour"), ColumnSpec.parse("msl150"), ArrayOptions(trim=True)
     cands = array_candidates([MSL_KEYPOINTS], spec, layout, options=options, language="mfs")
-    import_samples(path, layout, provenance("numpy", {"spec": str(spec), "trim": True}), cands)
+    import_samples(path, layout, array_provenance(spec, layout, options), cands)
     return path
 
 
 @pytest.fixture(scope="session")
 def asl_store(kaggle_dir, tmp_path_factory) -> Path:
     """The 42 real Kaggle asl-signs sequences (21 signers, hello/thankyou) as a pose store, language ase."""
-    from slr_pose.keypoints.importers import import_samples, provenance
-    from slr_pose.keypoints.importers.kaggle import kaggle_candidates
+    from slr_pose.keypoints.importers import import_samples
+    from slr_pose.keypoints.importers.kaggle import kaggle_candidates, kaggle_provenance
     from slr_pose.keypoints.layout import holistic_layout
 
     path = tmp_path_factory.mktemp("stores") / "asl.h5"
     layout = holistic_layout("contour")
-    import_samples(path, layout, provenance("kaggle", {"face": layout.name}), kaggle_candidates(kaggle_dir, layout, language="ase"))
+    import_samples(path, layout, kaggle_provenance(layout), kaggle_candidates(kaggle_dir, layout, language="ase"))
     return path

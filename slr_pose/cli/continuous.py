@@ -1,7 +1,7 @@
 """Continuous-signing data: ``slr-pose stitch``, ``slr-pose segment`` and ``slr-pose phoenix``.
 
-A thin layer over :mod:`slr_pose.keypoints.stitch`, :mod:`slr_pose.keypoints.segments`
-and :mod:`slr_pose.keypoints.importers.phoenix`: parse, call, report. Every
+A thin layer over :mod:`slr_pose.continuous.stitch`, :mod:`slr_pose.continuous.segments`
+and :mod:`slr_pose.continuous.phoenix`: parse, call, report. Every
 command writes a new store and never touches its input.
 """
 
@@ -12,11 +12,10 @@ from pathlib import Path
 
 import click
 
-from slr_pose.cli.options import force_option
+from slr_pose.cli.options import force_option, output_file
 from slr_pose.errors import SlrPoseError
 
-_OUT = click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-                    help="New pose store (.h5) to write; must not exist.")
+_OUT = output_file("New pose store (.h5) to write; must not exist.")
 _SETTINGS = {"help_option_names": ["-h", "--help"]}
 
 
@@ -70,7 +69,7 @@ def stitch(isolated, output, sentences, min_glosses, max_glosses, seed, split_by
       slr-pose import kaggle asl-signs/ -o asl.h5
       slr-pose stitch asl.h5 -o asl-stitched.h5 --sentences 400 --min-glosses 3 --max-glosses 8 --seed 0
     """
-    from slr_pose.keypoints.stitch import StitchSpec, stitch_store
+    from slr_pose.continuous.stitch import StitchSpec, stitch_store
 
     spec = StitchSpec(sentences=sentences, min_glosses=min_glosses, max_glosses=max_glosses, seed=seed,
                       split_by=split_by, test_fraction=test_fraction, val_fraction=val_fraction, speed=speed,
@@ -88,8 +87,8 @@ def stitch(isolated, output, sentences, min_glosses, max_glosses, seed, split_by
 
 
 def _lm_grammar(path: Path, isolated: Path, glosses):
-    from slr_pose.keypoints.derive import open_source
-    from slr_pose.keypoints.sentences import LMGrammar
+    from slr_pose.continuous.sentences import LMGrammar
+    from slr_pose.keypoints.store.derive import open_source
 
     try:
         from slr_pose.decoding.lm import NGramLM
@@ -126,7 +125,7 @@ def segment(recordings, gloss_table, output, window, overlap, rule, transcript, 
     Example:
       slr-pose segment lessons.h5 glosses.csv --transcript asr.csv -o clips30.h5 --window 30
     """
-    from slr_pose.keypoints.segments import WindowSpec, read_timed_table, segment_store
+    from slr_pose.continuous.segments import WindowSpec, read_timed_table, segment_store
 
     spec = WindowSpec(window, overlap, rule, min_frames)
     events = read_timed_table(gloss_table, "gloss", unit)
@@ -164,7 +163,7 @@ _SPLIT = click.option("--split", "splits", multiple=True, type=click.Choice(["tr
 
 @phoenix.command("manifest", context_settings=_SETTINGS)
 @click.argument("annotations", type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Manifest .csv to write.")
+@output_file("Manifest .csv to write.")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Corpus root the paths are relative to (written absolute).")
 @click.option("--pattern", default=None,
@@ -181,7 +180,13 @@ def phoenix_manifest(annotations, output, root, pattern, language, splits, force
       slr-pose phoenix manifest phoenix-2014-multisigner/ --root phoenix-2014-multisigner -o phoenix.csv
       slr-pose phoenix manifest PHOENIX-2014-T/ --pattern "videos/{split}/{id}.mp4" -o phoenix-t.csv
     """
-    from slr_pose.keypoints.importers.phoenix import DEFAULT_PATTERN, SPLITS, STORE_SPLITS, load_corpus, write_manifest
+    from slr_pose.continuous.phoenix import (
+        DEFAULT_PATTERN,
+        SPLITS,
+        STORE_SPLITS,
+        load_corpus,
+        write_manifest,
+    )
     from slr_pose.outputs import check_output
 
     check_output(output, "text", force=force)
@@ -209,7 +214,7 @@ def phoenix_attach(annotations, store, output, keep_unmatched, language, splits)
       slr-pose extract phoenix.csv -o phoenix-raw.h5
       slr-pose phoenix attach phoenix-2014-multisigner/ phoenix-raw.h5 -o phoenix.h5
     """
-    from slr_pose.keypoints.importers.phoenix import SPLITS, attach_records, load_corpus
+    from slr_pose.continuous.phoenix import SPLITS, attach_records, load_corpus
 
     records = load_corpus(annotations, splits or SPLITS)
     with _bar(None, "sample") as bar:

@@ -6,6 +6,9 @@ import json
 
 import click
 
+from slr_pose.cli.options import output_dir
+from slr_pose.cli.report import metrics_line, wer_text
+
 
 @click.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
@@ -16,8 +19,7 @@ import click
 @click.option("--groups", type=click.Path(dir_okay=False), default=None,
               help="VSSign grouping table (CSV gloss,group): also report grouped accuracy "
                    "(default: the run's own table, if it was trained on groups).")
-@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Where confusion matrices (or CTM/STM files) go (default RUN_DIR/eval/STORE_NAME).")
+@output_dir("Where confusion matrices (or CTM/STM files) go (default RUN_DIR/eval/STORE_NAME).", required=False)
 @click.option("--beam", default=None, type=click.IntRange(min=1), help="Continuous signing: beam width (default: the run's).")
 @click.option("--lm", "lm_path", default=None, type=click.Path(exists=True, dir_okay=False),
               help="Continuous signing: ARPA gloss LM to use instead of the run's.")
@@ -42,7 +44,7 @@ def evaluate(run_dir: str, store: str, split: str, language: str, groups: str | 
       slr-pose evaluate runs/msl150 poses.h5 --groups vssigns.csv --json
       slr-pose evaluate runs/cslr stitched.h5 --split test --lm-weight 1 --insertion-bonus 0.5
     """
-    from slr_pose.training.evaluation import evaluate_run
+    from slr_pose.evaluation.islr import evaluate_run
 
     decoding = {"beam_width": beam, "lm": lm_path, "lm_weight": lm_weight, "insertion_bonus": insertion_bonus}
     summary = evaluate_run(run_dir, store, split=split, language=language, groups=groups, out_dir=out_dir,
@@ -53,9 +55,7 @@ def evaluate(run_dir: str, store: str, split: str, language: str, groups: str | 
     if "greedy" in summary:
         _continuous_report(split, summary)
         return
-    from slr_pose.cli.train import _metrics_line
-
-    click.echo(_metrics_line(split, summary))
+    click.echo(metrics_line(split, summary))
     if "grouped" in summary:
         g = summary["grouped"]
         click.echo(
@@ -66,8 +66,7 @@ def evaluate(run_dir: str, store: str, split: str, language: str, groups: str | 
 
 
 def _continuous_report(split: str, summary: dict) -> None:
-    from slr_pose.cli.train import wer_text
-    from slr_pose.training.cslr import DECODERS
+    from slr_pose.training.cslr_decoding import DECODERS
 
     d = summary["decoding"]
     chosen = {"": "defaults", "given": "given"}.get(d["chosen_on"], f"chosen on {d['chosen_on']}")

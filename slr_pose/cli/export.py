@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from slr_pose.cli.options import force_option
+from slr_pose.cli.options import force_option, output_file
 
 
 @click.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The .onnx file to write.")
+@output_file("The .onnx file to write.")
 @click.option("--frames", default=None, type=click.IntRange(min=1),
               help="Frames of the example clip (default: the run's clip length, or 64).")
 @force_option
@@ -30,9 +30,9 @@ def export(run_dir: str, output: str, frames: int | None, force: bool) -> None:
     Example:
       slr-pose export runs/msl150 -o msl150.onnx
     """
+    from slr_pose.inference.runs import load_run
     from slr_pose.models.export import export_onnx
     from slr_pose.outputs import check_output, write_text
-    from slr_pose.training.modeling import load_run
 
     sidecar_path = Path(str(output) + ".json")
     check_output(output, "onnx", force=force)

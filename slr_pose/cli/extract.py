@@ -1,6 +1,6 @@
 """``slr-pose extract`` (videos -> pose store) and ``slr-pose merge`` (stores -> one store).
 
-A thin layer: parse, call :mod:`slr_pose.keypoints.extract` / :mod:`slr_pose.keypoints.merge`, report.
+A thin layer: parse, call :mod:`slr_pose.keypoints.extraction` / :mod:`slr_pose.keypoints.store.merge`, report.
 """
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ from pathlib import Path
 
 import click
 
+from slr_pose.cli.options import output_file
 from slr_pose.errors import SlrPoseError
 from slr_pose.keypoints.layout import FACE_DETAIL
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Pose store (.h5) to create or add to.")
+@output_file("Pose store (.h5) to create or add to.")
 @click.option("--backend", type=click.Choice(["holistic", "tasks"]), default=None,
               help="MediaPipe Holistic (default) or Tasks landmarkers (default when a model file is given).")
 @click.option("--model-complexity", type=click.IntRange(0, 2), default=None,
@@ -57,7 +57,7 @@ def extract(paths, output, backend, model_complexity, refine_face, hand_model, p
       slr-pose extract clips/ -o hands.h5 --hand-model hand_landmarker.task
     """
     from slr_pose.keypoints.backends import create_spec, native_logs_silenced
-    from slr_pose.keypoints.extract import ExtractOptions, run_extraction
+    from slr_pose.keypoints.extraction import ExtractOptions, run_extraction
     from slr_pose.keypoints.inputs import collect_inputs, in_shard, parse_shard
 
     part = parse_shard(shard) if shard else None
@@ -93,8 +93,7 @@ def extract(paths, output, backend, model_complexity, refine_face, hand_model, p
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("stores", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Store to create or add to.")
+@output_file("Store to create or add to.")
 def merge(stores, output) -> None:
     """Merge pose stores made the same way (e.g. extraction shards) into one.
 
@@ -105,7 +104,7 @@ def merge(stores, output) -> None:
     Example:
       slr-pose merge part0.h5 part1.h5 -o poses.h5
     """
-    from slr_pose.keypoints.merge import merge_stores
+    from slr_pose.keypoints.store.merge import merge_stores
 
     summary = merge_stores(stores, output)
     for line in summary.lines():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from slr_pose.cli.options import output_dir
+
 
 @click.command()
 @click.argument("config", type=click.Path(dir_okay=False))
@@ -12,7 +14,7 @@ import click
 @click.option("--shots", default="1,3,10", show_default=True, help="Samples per class, comma-separated.")
 @click.option("--methods", default="label_map,scratch,frozen,finetune", show_default=True,
               help="Which of label_map, scratch, frozen, finetune to compare.")
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="Where runs and tables go.")
+@output_dir("Where runs and tables go.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a config value (repeatable).")
 def fewshot(config: str, source: str, shots: str, methods: str, out_dir: str, overrides: tuple[str, ...]) -> None:
     """Few-shot transfer to the sign language of CONFIG from a SOURCE run.
@@ -28,9 +30,9 @@ def fewshot(config: str, source: str, shots: str, methods: str, out_dir: str, ov
       slr-pose fewshot configs/demo_msl150.yaml --source runs/asl --shots 1,3,10 -o runs/fewshot
     """
     from slr_pose.errors import SlrPoseError
+    from slr_pose.evaluation.fewshot import METHODS, fewshot_table, run_fewshot
     from slr_pose.outputs import check_output_dir
     from slr_pose.training.config import load_config
-    from slr_pose.training.fewshot import METHODS, fewshot_table, run_fewshot
 
     try:
         ks = [int(k) for k in shots.split(",") if k.strip()]

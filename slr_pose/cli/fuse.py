@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from slr_pose.cli.options import force_option
+from slr_pose.cli.options import force_option, output_file
 
 
 @click.command()
@@ -16,8 +16,7 @@ from slr_pose.cli.options import force_option
               help="The pose store the runs were trained on (their val and test splits are scored).")
 @click.option("--scores", "score_files", multiple=True, type=click.Path(dir_okay=False),
               help="Scores of another stream (e.g. an RGB model) as an .npz file (repeatable).")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="Ablation table to write (.md; a .json beside it).")
+@output_file("Ablation table to write (.md; a .json beside it).")
 @force_option
 def fuse(runs: tuple[str, ...], store: str, score_files: tuple[str, ...], output: str, force: bool) -> None:
     """Fuse recognition streams and write a multi-stream ablation table.
@@ -31,8 +30,13 @@ def fuse(runs: tuple[str, ...], store: str, score_files: tuple[str, ...], output
     Example:
       slr-pose fuse runs/joint runs/bone runs/motion --store poses.h5 -o ablation.md
     """
+    from slr_pose.evaluation.fusion import (
+        ablation,
+        ablation_table,
+        file_stream,
+        run_stream,
+    )
     from slr_pose.outputs import check_output, write_text
-    from slr_pose.training.fusion import ablation, ablation_table, file_stream, run_stream
 
     table_path, json_path = Path(output), Path(output).with_suffix(".json")
     if table_path == json_path:

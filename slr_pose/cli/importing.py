@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import math
 from pathlib import Path
 
 import click
 
+from slr_pose.cli.options import output_file
 from slr_pose.errors import SlrPoseError
 from slr_pose.keypoints.layout import FACE_DETAIL, holistic_layout
 
@@ -19,8 +19,7 @@ SHOW_CONFLICTS = 20
 def _common(func):
     """Options every format shares: the store, its layout and what the source does not say."""
 
-    @click.option("-o", "--output", "store", required=True, type=click.Path(dir_okay=False, path_type=Path),
-                  help="Pose store (.h5) to create or add to.")
+    @output_file("Pose store (.h5) to create or add to.", dest="store")
     @click.option("--face", type=click.Choice(FACE_DETAIL), default="contour", show_default=True,
                   help="Face points kept: none, the 128 contour points, or the full 468-point mesh.")
     @click.option("--language", default=None, help="Language tag of every sample, e.g. ISO 639-3 ase, mfs, rsl, gsg.")
@@ -45,13 +44,6 @@ def _geometry(fps: float | None, width: int | None, height: int | None):
     if width is not None and (width <= 0 or height <= 0):
         raise SlrPoseError(f"--width {width} --height {height}: frame size must be positive")
     return Geometry(fps if fps is not None else math.nan, width or 0, height or 0)
-
-
-def _version(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def _run(store: Path, layout, prov: dict, candidates: list) -> None:
@@ -107,13 +99,12 @@ def kaggle(source: Path, signs, limit, skip_missing, store, face, language, spli
     Example:
       slr-pose import kaggle asl-signs/ -o asl.h5 --sign hello --sign thankyou
     """
-    from slr_pose.keypoints.importers import provenance
-    from slr_pose.keypoints.importers.kaggle import kaggle_candidates
+    from slr_pose.keypoints.importers.kaggle import kaggle_candidates, kaggle_provenance
 
     layout = holistic_layout(face)
     cands = kaggle_candidates(source, layout, geometry=_geometry(fps, width, height), language="ase" if language is None else language,
                               split=split, signs=signs, limit=limit, skip_missing=skip_missing)
-    _run(store, layout, provenance("kaggle", {"face": face}, {"pyarrow": _version("pyarrow")}), cands)
+    _run(store, layout, kaggle_provenance(layout), cands)
 
 
 @import_group.command("numpy")
@@ -154,18 +145,19 @@ def numpy_(paths, spec, zero_is_missing, trim, array_key, label_key, id_key, id_
       slr-pose import numpy data/msl150/keypoints_sample.npz --spec msl150 \\
           --language mfs --trim -o msl.h5
     """
-    from slr_pose.keypoints.importers import provenance
-    from slr_pose.keypoints.importers.arrays import ArrayOptions, ColumnSpec, array_candidates
+    from slr_pose.keypoints.importers.arrays import (
+        ArrayOptions,
+        ColumnSpec,
+        array_candidates,
+        array_provenance,
+    )
 
     layout = holistic_layout(face)
     parsed = ColumnSpec.parse(spec)
     options = ArrayOptions(zero_is_missing, trim, array_key, label_key, id_key, id_format, label, label_from_folder)
     cands = array_candidates(paths, parsed, layout, options=options, geometry=_geometry(fps, width, height),
                              language=language or "", split=split)
-    settings = {"face": face, "spec": str(parsed), "zero_is_missing": zero_is_missing, "trim": trim}
-    import numpy as np
-
-    _run(store, layout, provenance("numpy", settings, {"numpy": np.__version__}), cands)
+    _run(store, layout, array_provenance(parsed, layout, options), cands)
 
 
 @import_group.command("pose")
@@ -186,11 +178,12 @@ def pose(paths, person, label, label_from_folder, store, face, language, split, 
       video_to_pose -i clip.mp4 -o clip.pose --format mediapipe
       slr-pose import pose clip.pose --language ase -o clips.h5
     """
-    from slr_pose.keypoints.importers import provenance
-    from slr_pose.keypoints.importers.pose_format import pose_candidates
+    from slr_pose.keypoints.importers.pose_format import (
+        pose_candidates,
+        pose_provenance,
+    )
 
     layout = holistic_layout(face)
     cands = pose_candidates(paths, layout, person=person, geometry=_geometry(fps, width, height), label=label,
                             label_from_folder=label_from_folder, language=language or "", split=split)
-    prov = provenance("pose", {"face": face, "person": person}, {"pose-format": _version("pose-format")})
-    _run(store, layout, prov, cands)
+    _run(store, layout, pose_provenance(layout, person), cands)

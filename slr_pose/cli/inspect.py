@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from slr_pose.cli.options import force_option
+from slr_pose.cli.options import force_option, output_file
 from slr_pose.errors import SlrPoseError
 
 
@@ -16,8 +16,7 @@ from slr_pose.errors import SlrPoseError
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (keys: see slr_pose.keypoints.summary).")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Labels, signers, ... listed.")
 @click.option("--plot", "plot_id", metavar="SAMPLE_ID", default=None, help="Draw this sample's skeleton to -o.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="With --plot: OUT.png (a grid of frames) or OUT.gif (an animation).")
+@output_file("With --plot: OUT.png (a grid of frames) or OUT.gif (an animation).", required=False)
 @click.option("--frames", type=click.IntRange(min=1), default=8, show_default=True, help="With --plot to PNG: frames shown.")
 @force_option
 def inspect(store: Path, as_json: bool, top: int, plot_id: str | None, output: Path | None, frames: int, force: bool) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from slr_pose.cli.options import force_option
+from slr_pose.cli.options import force_option, output_file
 from slr_pose.errors import SlrPoseError
 
 #: Longest n-gram: beyond this a gloss model has no counts to estimate from (KenLM's default limit is 6).
@@ -51,8 +51,7 @@ def lm() -> None:
 
 @lm.command("train", epilog=_INPUTS)
 @click.argument("sequences", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
-              help="ARPA file to write (gzip-compressed if it ends in .gz).")  # fmt: skip
+@output_file("ARPA file to write (gzip-compressed if it ends in .gz).")
 @click.option("--order", default=3, show_default=True, type=click.IntRange(1, MAX_ORDER), help="n of the n-gram model.")
 @_CLEAN
 @force_option

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 #: ``--force``: replace an existing output file of the command's own kind (never a store, a run or another kind).
@@ -9,3 +11,15 @@ force_option = click.option(
     "--force", is_flag=True,
     help="Replace the output file if it exists (only a file of the kind this command writes).",
 )
+
+
+def output_file(help: str, *, dest: str = "output", required: bool = True):
+    """``-o/--output FILE``: what the command writes (a store, a table, a model; see :mod:`slr_pose.outputs`)."""
+    return click.option("-o", "--output", dest, required=required, default=None,
+                        type=click.Path(dir_okay=False, path_type=Path), help=help)
+
+
+def output_dir(help: str, *, dest: str = "out_dir", required: bool = True):
+    """``-o/--output DIR``: a folder the command creates or resumes (a run, a study, evaluation files)."""
+    return click.option("-o", "--output", dest, required=required, default=None,
+                        type=click.Path(file_okay=False, path_type=Path), help=help)

@@ -39,7 +39,7 @@ def predict(run_dir: str, source: str, sample_id: str | None, language: str, top
       slr-pose predict runs/msl150 poses.h5 --id doctor_001 --json
       slr-pose predict runs/cslr lesson.mp4 --lm-weight 1 --window 1024
     """
-    from slr_pose.training.prediction import predict as run_predict
+    from slr_pose.inference.prediction import predict as run_predict
 
     p = run_predict(run_dir, source, sample_id=sample_id, language=language, top_k=top_k, beam_width=beam,
                     lm_weight=lm_weight, insertion_bonus=insertion_bonus, window=window, lookahead=lookahead)

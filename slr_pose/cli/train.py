@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import click
 
+from slr_pose.cli.options import output_dir
+from slr_pose.cli.report import metrics_line
+
 
 @click.command()
 @click.argument("config", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", "run_dir", required=True, type=click.Path(file_okay=False),
-              help="Run directory (created; an existing run there is resumed).")
+@output_dir("Run directory (created; an existing run there is resumed).", dest="run_dir")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a config value, e.g. --set train.epochs=5 (repeatable).")
 @click.option("--device", default=None, help="auto (CUDA when present), cpu, cuda or cuda:N.")
@@ -43,20 +45,6 @@ def train(config: str, run_dir: str, overrides: tuple[str, ...], device: str | N
     click.echo(f"best epoch {result.best_epoch}; run saved in {run_dir}")
     for name, metrics in (("val", result.val), ("test", result.test)):
         if metrics:
-            click.echo(_metrics_line(name, metrics))
+            click.echo(metrics_line(name, metrics))
 
 
-def wer_text(m: dict) -> str:
-    """``WER 12.4% (S 3, D 8, I 3 / 113 glosses)`` of a continuous-signing result."""
-    return f"WER {100 * m['wer']:.1f}% (S {m['sub']}, D {m['del']}, I {m['ins']} / {m['ref_words']} glosses)"
-
-
-def _metrics_line(split: str, m: dict) -> str:
-    if "wer" in m:
-        return f"{split}: greedy {wer_text(m)} over {m['samples']} samples"
-    parts = [f"{split}: top-1 {100 * m['top1']:.1f}%  top-5 {100 * m['top5']:.1f}%  "
-             f"per-class {100 * m['per_class_top1']:.1f}%  ({m['samples']} samples)"]
-    for lang, lm in m.get("languages", {}).items():
-        parts.append(f"  {lang}: top-1 {100 * lm['top1']:.1f}%  top-5 {100 * lm['top5']:.1f}%  "
-                     f"per-class {100 * lm['per_class_top1']:.1f}% over {lm['samples']} (chance {100 * lm['chance']:.1f}%)")
-    return "\n".join(parts)

@@ -25,7 +25,7 @@ def verify(store: Path, salvage_to: Path | None, as_json: bool) -> None:
       slr-pose verify poses.h5
       slr-pose verify poses.h5 --salvage poses-intact.h5
     """
-    from slr_pose.keypoints.verify import salvage, verify_store
+    from slr_pose.keypoints.store.verify import salvage, verify_store
 
     report = verify_store(store)
     copied = salvage(report, salvage_to) if salvage_to is not None else None

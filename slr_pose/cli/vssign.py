@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from slr_pose.cli.options import force_option
+from slr_pose.cli.options import force_option, output_file
 
 
 @click.group()
@@ -20,7 +20,7 @@ def vssign() -> None:
 @vssign.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.argument("store", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Grouping table to write (CSV).")
+@output_file("Grouping table to write (CSV).")
 @click.option("--split", default="val", show_default=True, type=click.Choice(["all", "train", "val", "test"]),
               help="Which samples of STORE to look at.")
 @click.option("--threshold", default=0.2, show_default=True, type=click.FloatRange(0, 1),
@@ -36,9 +36,9 @@ def suggest(run_dir: str, store: str, output: str, split: str, threshold: float,
     Example:
       slr-pose vssign suggest runs/msl150 poses.h5 --split val -o vssigns.csv
     """
+    from slr_pose.evaluation.islr import score_run
+    from slr_pose.inference.runs import load_run
     from slr_pose.outputs import check_output
-    from slr_pose.training.evaluation import score_run
-    from slr_pose.training.modeling import load_run
     from slr_pose.training.vssign import suggest_groups
 
     check_output(output, "text", force=force)

@@ -24,9 +24,13 @@ import zlib
 from pathlib import Path
 from typing import IO
 
-from slr_pose.decoding.lm import NGramLM, NGram
 from slr_pose.errors import SlrPoseError
 from slr_pose.outputs import atomic_path
+
+#: An n-gram: words in order.
+NGram = tuple[str, ...]
+#: log(p) and log(back-off weight) of each n-gram, by order: ``entries[k][gram]`` (``entries[0]`` empty).
+Entries = list[dict[NGram, tuple[float, float]]]
 
 LOG10 = math.log(10.0)
 #: log10 values at or below this are "impossible" (SRILM and KenLM write -99 for <s>).
@@ -43,20 +47,20 @@ def _fmt(x: float) -> str:
     return f"{LOG10_FLOOR:g}" if x == -math.inf else f"{x / LOG10:.7g}"
 
 
-def write_arpa(lm: NGramLM, path: str | Path) -> None:
-    """Write ``lm`` to ``path`` (gzip when the name ends in ``.gz``)."""
+def write_arpa(order: int, entries: Entries, path: str | Path) -> None:
+    """Write the n-grams of an ``order``-gram model to ``path`` (gzip when the name ends in ``.gz``)."""
     path = Path(path)
     if path.parent and not path.parent.is_dir():
         raise SlrPoseError(f"cannot write {path}: folder {path.parent} does not exist")
     with atomic_path(path) as tmp, _open(tmp, "w") as f:  # an old file survives a failure or a kill
         f.write("\\data\\\n")
-        for k in range(1, lm.order + 1):
-            f.write(f"ngram {k}={len(lm.entries[k])}\n")
-        for k in range(1, lm.order + 1):
+        for k in range(1, order + 1):
+            f.write(f"ngram {k}={len(entries[k])}\n")
+        for k in range(1, order + 1):
             f.write(f"\n\\{k}-grams:\n")
-            for g, (lp, bo) in sorted(lm.entries[k].items()):
+            for g, (lp, bo) in sorted(entries[k].items()):
                 line = f"{_fmt(lp)}\t{' '.join(g)}"
-                if k < lm.order:
+                if k < order:
                     line += f"\t{_fmt(bo)}"
                 f.write(line + "\n")
         f.write("\n\\end\\\n")
@@ -76,13 +80,13 @@ def _value(text: str, path: Path, lineno: int) -> float:
     return -math.inf if v <= LOG10_FLOOR else v * LOG10
 
 
-def read_arpa(path: str | Path) -> NGramLM:
-    """Read an ARPA file; raises :class:`SlrPoseError` naming the line of a format error."""
+def read_arpa(path: str | Path) -> tuple[int, Entries]:
+    """The order and n-grams of an ARPA file; :class:`SlrPoseError` names the line of a format error."""
     path = Path(path)
     if not path.is_file():
         raise SlrPoseError(f"language model file not found: {path}")
     declared: dict[int, int] = {}
-    entries: list[dict[NGram, tuple[float, float]]] = [dict()]
+    entries: Entries = [dict()]
     section = 0  # 0: before \data\, -1: in \data\, k: in \k-grams:, -2: after \end\
     try:
         with _open(path, "r") as f:
@@ -131,7 +135,4 @@ def read_arpa(path: str | Path) -> NGramLM:
             lacking = [w for w in gram if (w,) not in entries[1]]
             if lacking:
                 raise SlrPoseError(f"{path}: the {k}-gram {' '.join(gram)!r} has no unigram for {lacking[0]!r}")
-    try:
-        return NGramLM(order, entries)
-    except SlrPoseError as e:
-        raise SlrPoseError(f"{path}: {e}") from None
+    return order, entries

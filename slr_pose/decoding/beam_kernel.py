@@ -9,7 +9,7 @@ to its children (the candidate glosses of the frame); ``slot`` maps a node to
 its entry among the next frame's hypotheses so that merging is O(1).
 
 The plain-Python twin used by tests and benchmarks is
-:func:`slr_pose.decoding.ctc_reference.prefix_beam_search_python`.
+:func:`slr_pose.decoding.ctc_twin.prefix_beam_search_python`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from slr_pose.decoding.hashing import EMPTY, build, find
+from slr_pose.decoding.hash_table import EMPTY, build, find
 from slr_pose.decoding.lm_tables import lm_score
+
 
 @numba.njit(cache=True, inline="always")
 def _lae(a: float, b: float) -> float:

@@ -34,6 +34,8 @@ import numba
 import numpy as np
 
 from slr_pose.decoding.beam_kernel import best_path_lm_kernel, prefix_beam_search_kernel
+from slr_pose.decoding.lm import NGramLM
+from slr_pose.decoding.lm_tables import BoundLM
 from slr_pose.errors import SlrPoseError
 
 NEG_INF = -np.inf
@@ -208,16 +210,14 @@ def _no_lm_tables():
     return _NO_LM_TABLES
 
 
-def _check_lm(lm, n_classes: int):
-    from slr_pose.decoding.lm import NGramLM
-    from slr_pose.decoding.lm_tables import BoundLM
+def check_lm(lm, n_classes: int):
 
     if lm is None:
         return None
     if isinstance(lm, NGramLM):
-        raise SlrPoseError("beam_search needs the LM bound to the CTC vocabulary: pass lm.bind(vocabulary)")
+        raise SlrPoseError("beam_search needs the LM bound to the CTC vocabulary: bind it with BoundLM(lm, vocabulary)")
     if not isinstance(lm, BoundLM):
-        raise SlrPoseError(f"lm must be a BoundLM (NGramLM.bind(vocabulary)), got {type(lm).__name__}")
+        raise SlrPoseError(f"lm must be a BoundLM (BoundLM(lm, vocabulary)), got {type(lm).__name__}")
     if len(lm.token_word) != n_classes:
         raise SlrPoseError(f"the LM is bound to {len(lm.token_word)} classes but log_probs has {n_classes}")
     return lm
@@ -289,7 +289,7 @@ def beam_search(log_probs, beam_width: int = 10, blank: int = 0, lm=None, lm_wei
         log_probs: ``(T, C)`` log-softmax outputs of a CTC head.
         beam_width: hypotheses kept per frame; 1 is best-path decoding (see module doc).
         blank: the blank's class id.
-        lm: a :class:`~slr_pose.decoding.lm_tables.BoundLM` (``NGramLM.bind(vocabulary)``) or None.
+        lm: a :class:`~slr_pose.decoding.lm_tables.BoundLM` (``BoundLM(lm, vocabulary)``) or None.
         lm_weight: weight of the LM log-probability in the score.
         insertion_bonus: added to the score per emitted gloss (counters the
             LM's and CTC's preference for short outputs).
@@ -314,6 +314,6 @@ def beam_search(log_probs, beam_width: int = 10, blank: int = 0, lm=None, lm_wei
             raise SlrPoseError(f"{name} must be positive (a log-probability margin), got {value!r}")
     if not isinstance(max_candidates, (int, np.integer)) or max_candidates < 1:
         raise SlrPoseError(f"max_candidates must be a positive integer, got {max_candidates!r}")
-    lm = _check_lm(lm, lp.shape[1])
+    lm = check_lm(lm, lp.shape[1])
     return decode_segment(lp, int(beam_width), blank, lm, lm_weight, insertion_bonus, prune, beam_prune,
                           int(max_candidates))

@@ -26,6 +26,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from slr_pose.decoding.arpa import NGram, read_arpa, write_arpa
 from slr_pose.errors import SlrPoseError
 
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
@@ -34,7 +35,6 @@ BOS, EOS, UNK = "<s>", "</s>", "<unk>"
 #: the same values as KenLM's ``--discount_fallback``.
 FALLBACK_DISCOUNTS = (0.5, 1.0, 1.5)
 
-NGram = tuple[str, ...]
 
 
 def _discounts(adjusted: Iterable[int]) -> tuple[float, float, float]:
@@ -195,22 +195,19 @@ class NGramLM:
     # -- storage and decoding --------------------------------------------------------------
     def save(self, path: str | Path) -> None:
         """Write the model as an ARPA file (gzip-compressed when the name ends in ``.gz``)."""
-        from slr_pose.decoding.arpa import write_arpa
-
-        write_arpa(self, path)
+        write_arpa(self.order, self.entries, path)
 
     @classmethod
     def load(cls, path: str | Path) -> "NGramLM":
-        """Read an ARPA file (plain or ``.gz``), e.g. one written by :meth:`save`, KenLM or SRILM."""
-        from slr_pose.decoding.arpa import read_arpa
+        """Read an ARPA file (plain or ``.gz``), e.g. one written by :meth:`save`, KenLM or SRILM.
 
-        return read_arpa(path)
-
-    def bind(self, vocabulary) -> "BoundLM":  # noqa: F821  (imported lazily: numba)
-        """Tables for :func:`slr_pose.decoding.ctc.beam_search` that score the vocabulary's token ids."""
-        from slr_pose.decoding.lm_tables import BoundLM
-
-        return BoundLM(self, vocabulary)
+        For beam search, bind it to a CTC vocabulary: ``BoundLM(lm, vocabulary)`` (:mod:`.lm_tables`).
+        """
+        order, entries = read_arpa(path)
+        try:
+            return cls(order, entries)
+        except SlrPoseError as e:
+            raise SlrPoseError(f"{path}: {e}") from None
 
 
 #: Log-probability of a word that an ARPA model has no unigram for (the model lacks ``<unk>``).

@@ -14,9 +14,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from slr_pose.decoding.hashing import build, find
+from slr_pose.decoding.hash_table import build, find
 from slr_pose.decoding.lm import BOS, EOS, UNK, UNKNOWN_LOG_PROB, NGramLM
 from slr_pose.decoding.vocab import Vocabulary
+
 
 @numba.njit(cache=True, inline="always")
 def _lookup(hkeys: np.ndarray, hvals: np.ndarray, key: np.int64) -> int:

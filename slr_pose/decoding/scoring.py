@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Sequence
 
 from slr_pose.decoding import phoenix
-from slr_pose.decoding.stm import CtmWord, StmSegment, read_ctm, read_stm
 from slr_pose.decoding.error_rate import Alignment, WERResult, align
+from slr_pose.decoding.stm import CtmWord, StmSegment, read_ctm, read_stm
 from slr_pose.errors import SlrPoseError
 
 PROTOCOLS = ("none",) + phoenix.PROTOCOLS

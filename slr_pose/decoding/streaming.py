@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from slr_pose.decoding.ctc import Decoded, _check_lm, check_log_probs, decode_segment
+from slr_pose.decoding.ctc import Decoded, check_lm, check_log_probs, decode_segment
 from slr_pose.errors import SlrPoseError
 
 
@@ -86,7 +86,7 @@ class StreamingDecoder:
         lp = check_log_probs(log_probs, self.settings["blank"])
         if self._n_classes is None:
             self._n_classes = lp.shape[1]
-            self.lm = _check_lm(self.lm, lp.shape[1])
+            self.lm = check_lm(self.lm, lp.shape[1])
         elif lp.shape[1] != self._n_classes:
             raise SlrPoseError(f"chunk has {lp.shape[1]} classes but the stream started with {self._n_classes}")
         self._buffer = lp if self._buffer is None else np.concatenate([self._buffer, lp])

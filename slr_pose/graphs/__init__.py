@@ -1,16 +1,17 @@
-"""From stored landmarks to model tensors: skeleton graphs and the normalisation pipeline.
+"""Stage 2: from stored landmarks to model tensors: skeleton graphs, streams, normalisation, batches.
 
-- :mod:`~slr_pose.graphs.subsets`, :mod:`~slr_pose.graphs.skeleton`: named
-  landmark subsets and their graphs (edges, centre, parents, adjacency);
-- :mod:`~slr_pose.graphs.pipeline`: :class:`Preprocessor`, the one call from
-  a stored sample to ``(C, T, V)`` model input; :mod:`~slr_pose.graphs.batch`
-  pads a batch;
-- its parts: :mod:`~slr_pose.graphs.normalize` (body frame),
-  :mod:`~slr_pose.graphs.timing` (which frames), :mod:`~slr_pose.graphs.streams`,
-  :mod:`~slr_pose.graphs.mirror` and :mod:`~slr_pose.graphs.face_mirror`,
-  :mod:`~slr_pose.graphs.augment`;
-- :mod:`~slr_pose.graphs.kernels` (numba) and :mod:`~slr_pose.graphs.reference`
-  (their NumPy twins, for tests and benchmarks).
-
-Nothing is imported here, so ``import slr_pose.graphs.skeleton`` stays free of numba.
+- :mod:`.subsets`, :mod:`.skeleton`: named landmark subsets and their graphs
+  (edges, centre, parents, ST-GCN partitions, a torch-geometric ``edge_index``);
+- :mod:`.streams`: joint, bone and motion streams over a skeleton;
+- :mod:`.normalisation`: :class:`~.normalisation.Preprocessor`, a stored sample to
+  ``(C, T, V)`` model input (numba kernels and their NumPy twins);
+- :mod:`.batch`: padding a list of samples into ``(N, C, T, V)``.
 """
+
+from slr_pose._exports import lazy_exports
+
+__getattr__, __all__ = lazy_exports(__name__, {
+    "Skeleton": "skeleton", "skeleton_for": "skeleton", "select": "subsets", "subset_names": "subsets",
+    "Batch": "batch", "collate": "batch",
+    "Preprocessor": "normalisation", "PreprocessConfig": "normalisation", "Processed": "normalisation",
+})  # fmt: skip

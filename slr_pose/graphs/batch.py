@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from slr_pose.errors import SlrPoseError
-from slr_pose.graphs.pipeline import Processed
+from slr_pose.graphs.normalisation.pipeline import Processed
 
 
 @dataclass(frozen=True)

@@ -51,16 +51,10 @@ _FACE_ANCHORS = {
 
 def _named_edges() -> list[tuple[str, str]]:
     """The Holistic graph without the face mesh triangulation, by landmark name."""
-    pose = ["pose/" + n for n in mpn.POSE_NAMES]
-    edges = [(pose[a], pose[b]) for a, b in mpn.POSE_CONNECTIONS]
-    for hand in ("left_hand", "right_hand"):
-        names = [f"{hand}/{n}" for n in mpn.HAND_NAMES]
-        edges += [(names[a], names[b]) for a, b in mpn.HAND_CONNECTIONS]
-    for part in mpn.FACE_CONTOUR_PARTS:
-        part_edges = getattr(mpn, "FACE_" + part)
-        edges += [(f"face/{a}", f"face/{b}") for a, b in part_edges]
-        first = min(min(e) for e in part_edges)
-        edges.append((_FACE_ANCHORS[part], f"face/{first}"))
+    edges = mpn.named_connections("pose") + mpn.named_connections("left_hand") + mpn.named_connections("right_hand")
+    for part in mpn.FACE_CONTOUR_PARTS:  # each face contour hangs from the pose point nearest to it
+        edges += mpn.named_connections("face", (part,))
+        edges.append((_FACE_ANCHORS[part], f"face/{mpn.face_part_points((part,))[0]}"))
     edges += list(_BRIDGES)
     return edges
 

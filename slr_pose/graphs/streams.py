@@ -20,7 +20,13 @@ from __future__ import annotations
 import numpy as np
 
 from slr_pose.errors import SlrPoseError
-from slr_pose.graphs.kernels import BONE, BONE_MOTION, HAND, JOINT, JOINT_MOTION
+from slr_pose.graphs.normalisation.kernels import (
+    BONE,
+    BONE_MOTION,
+    HAND,
+    JOINT,
+    JOINT_MOTION,
+)
 
 #: stream name -> kernel code
 STREAMS: dict[str, int] = {

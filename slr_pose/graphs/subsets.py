@@ -24,14 +24,6 @@ UPPER_BODY = (
 FACE_PARTS = ("LIPS", "LEFT_EYE", "LEFT_EYEBROW", "RIGHT_EYE", "RIGHT_EYEBROW")
 
 
-def face_part_indices(parts: tuple[str, ...] = FACE_PARTS) -> tuple[int, ...]:
-    points: set[int] = set()
-    for part in parts:
-        for a, b in getattr(mpn, "FACE_" + part):
-            points.update((a, b))
-    return tuple(sorted(points))
-
-
 def _hands() -> tuple[str, ...]:
     return group_names("left_hand") + group_names("right_hand")
 
@@ -44,7 +36,7 @@ def _upper_body() -> tuple[str, ...]:
 SUBSETS: dict[str, tuple[str, ...]] = {
     "hands": _hands(),
     "upper_body_hands": _upper_body() + _hands(),
-    "upper_body_hands_face": _upper_body() + _hands() + tuple(f"face/{i}" for i in face_part_indices()),
+    "upper_body_hands_face": _upper_body() + _hands() + tuple(f"face/{i}" for i in mpn.face_part_points(FACE_PARTS)),
     "holistic_contour": group_names("pose") + _hands() + tuple(f"face/{i}" for i in face_contour_indices()),
 }
 

@@ -30,11 +30,7 @@ FACE_DETAIL = ("none", "contour", "full")
 
 def face_contour_indices() -> tuple[int, ...]:
     """Face-mesh indices on the lips, eyes, eyebrows and face oval (128 points)."""
-    points: set[int] = set()
-    for part in mpn.FACE_CONTOUR_PARTS:
-        for a, b in getattr(mpn, "FACE_" + part):
-            points.update((a, b))
-    return tuple(sorted(points))
+    return mpn.face_part_points()
 
 
 @dataclass(frozen=True)
@@ -161,3 +157,11 @@ def holistic_layout_name(face: str) -> str:
     if face not in FACE_DETAIL:
         raise LayoutError(f"face detail {face!r} is not one of {', '.join(FACE_DETAIL)}")
     return "holistic" if face == "full" else f"holistic-face-{face}"
+
+
+def face_detail(layout: Layout) -> str:
+    """The face detail (:data:`FACE_DETAIL`) of a holistic layout, or its own name for any other layout."""
+    for face in FACE_DETAIL:
+        if holistic_layout(face).names == layout.names:
+            return face
+    return layout.name

@@ -440,3 +440,25 @@ FACE_TESSELATION = (
 )
 
 FACE_CONTOUR_PARTS = ("LIPS", "LEFT_EYE", "LEFT_EYEBROW", "RIGHT_EYE", "RIGHT_EYEBROW", "FACE_OVAL")
+
+
+# --------------------------------------------------------------------------- derived, by name
+
+
+def face_part_points(parts: tuple[str, ...] = FACE_CONTOUR_PARTS) -> tuple[int, ...]:
+    """Face-mesh indices on the connections of these face parts (all six contour parts: 128 points)."""
+    return tuple(sorted({i for part in parts for edge in globals()["FACE_" + part] for i in edge}))
+
+
+def named_connections(group: str, face_parts: tuple[str, ...] = FACE_CONTOUR_PARTS) -> list[tuple[str, str]]:
+    """MediaPipe's connections within one landmark group, by store landmark name (``pose/LEFT_WRIST``, ``face/13``).
+
+    The face gets the connections of ``face_parts`` (the contours), never the mesh triangulation.
+    """
+    if group == "pose":
+        return [("pose/" + POSE_NAMES[a], "pose/" + POSE_NAMES[b]) for a, b in POSE_CONNECTIONS]
+    if group in ("left_hand", "right_hand"):
+        return [(f"{group}/{HAND_NAMES[a]}", f"{group}/{HAND_NAMES[b]}") for a, b in HAND_CONNECTIONS]
+    if group == "face":
+        return [(f"face/{a}", f"face/{b}") for part in face_parts for a, b in globals()["FACE_" + part]]
+    raise ValueError(f"unknown landmark group {group!r}")

@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from slr_pose.errors import SlrPoseError
-from slr_pose.outputs import atomic_path
 from slr_pose.keypoints import mediapipe_names as mpn
 from slr_pose.keypoints.layout import Layout
 from slr_pose.keypoints.store import PoseStore, Sample
+from slr_pose.outputs import atomic_path
 
 #: Output kinds by file extension.
 KINDS = (".png", ".gif")
@@ -41,15 +41,9 @@ STYLE = {
 
 def skeleton_edges(layout: Layout) -> dict[str, np.ndarray]:
     """``{group: (E, 2) int}``: MediaPipe connections between landmarks of ``layout``."""
-    named = {
-        "pose": [("pose/" + mpn.POSE_NAMES[a], "pose/" + mpn.POSE_NAMES[b]) for a, b in mpn.POSE_CONNECTIONS],
-        "face": [(f"face/{a}", f"face/{b}") for part in mpn.FACE_CONTOUR_PARTS for a, b in getattr(mpn, "FACE_" + part)],
-    }
-    for hand in ("left_hand", "right_hand"):
-        named[hand] = [(f"{hand}/{mpn.HAND_NAMES[a]}", f"{hand}/{mpn.HAND_NAMES[b]}") for a, b in mpn.HAND_CONNECTIONS]
     out = {}
     for group in layout.groups:
-        kept = [(a, b) for a, b in named[group] if a in layout and b in layout]
+        kept = [(a, b) for a, b in mpn.named_connections(group) if a in layout and b in layout]
         out[group] = layout.index(n for e in kept for n in e).reshape(-1, 2)
     return out
 

@@ -10,51 +10,17 @@ per-step gloss log-probabilities (continuous signing).
     model = Recognizer(encoder, {"rsl": 1000, "lsm": 150}, boundary=True)
 """
 
-from slr_pose.models.ctc import CTCOutput, CTCRecognizer
-from slr_pose.models.encoder import PoseEncoder
-from slr_pose.models.heads import MASKED_LOGIT, BoundaryHead, LanguageGatedHead, MaskedPool
-from slr_pose.models.losses import (
-    boundary_loss,
-    ctc_loss,
-    gated_cross_entropy,
-    gated_soft_cross_entropy,
-    recognition_loss,
-)
-from slr_pose.models.mixing import MixPlan, mix_plan, mix_within_language
-from slr_pose.models.recognizer import Recognizer, RecognizerOutput, load_encoder_state
-from slr_pose.models.registry import DEFAULT_MODEL, create_model, list_models, register_model
+from slr_pose._exports import lazy_exports
 
-__all__ = [
-    "BoundaryHead",
-    "CTCOutput",
-    "CTCRecognizer",
-    "DEFAULT_MODEL",
-    "LanguageGatedHead",
-    "MASKED_LOGIT",
-    "MaskedPool",
-    "MixPlan",
-    "PoseEncoder",
-    "Recognizer",
-    "RecognizerOutput",
-    "boundary_loss",
-    "create_model",
-    "ctc_loss",
-    "export_onnx",
-    "gated_cross_entropy",
-    "gated_soft_cross_entropy",
-    "list_models",
-    "load_encoder_state",
-    "mix_plan",
-    "mix_within_language",
-    "recognition_loss",
-    "register_model",
-]
-
-
-def __getattr__(name: str):
-    # export pulls in onnx/onnxruntime only when asked for
-    if name == "export_onnx":
-        from slr_pose.models.export import export_onnx
-
-        return export_onnx
-    raise AttributeError(f"module 'slr_pose.models' has no attribute {name!r}")
+__getattr__, __all__ = lazy_exports(__name__, {
+    "CTCOutput": "ctc", "CTCRecognizer": "ctc",
+    "PoseEncoder": "encoder",
+    "MASKED_LOGIT": "heads", "BoundaryHead": "heads", "LanguageGatedHead": "heads", "MaskedPool": "heads",
+    "boundary_loss": "losses", "ctc_loss": "losses", "gated_cross_entropy": "losses",
+    "gated_soft_cross_entropy": "losses", "recognition_loss": "losses",
+    "MixPlan": "mixing", "mix_plan": "mixing", "mix_within_language": "mixing",
+    "Recognizer": "recognizer", "RecognizerOutput": "recognizer", "load_encoder_state": "recognizer",
+    "DEFAULT_MODEL": "zoo", "create_model": "zoo", "list_models": "zoo",
+    "register_model": "registry",
+    "export_onnx": "export",  # pulls in onnx/onnxruntime only when asked for
+})  # fmt: skip

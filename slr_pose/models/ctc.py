@@ -25,7 +25,11 @@ from slr_pose.errors import SlrPoseError
 from slr_pose.models.encoder import PoseEncoder
 from slr_pose.models.heads import LanguageGatedHead, check_classes
 from slr_pose.models.recognizer import EncoderModel
-from slr_pose.models.transformer import TransformerBlock, attention_mask, sinusoidal_positions
+from slr_pose.models.transformer import (
+    TransformerBlock,
+    attention_mask,
+    sinusoidal_positions,
+)
 
 SEQUENCE_MODELS = ("bilstm", "transformer")
 

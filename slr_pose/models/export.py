@@ -31,9 +31,9 @@ import torch
 from torch import nn
 
 from slr_pose.errors import SlrPoseError
-from slr_pose.outputs import atomic_path
 from slr_pose.models.ctc import CTCRecognizer
 from slr_pose.models.recognizer import Recognizer
+from slr_pose.outputs import atomic_path
 
 INSTALL_HINT = 'ONNX export needs onnx, onnxruntime and onnxscript: pip install "slr-pose[onnx]"'
 

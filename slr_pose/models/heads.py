@@ -22,7 +22,7 @@ from slr_pose.errors import SlrPoseError
 MASKED_LOGIT = -1.0e4
 
 
-def _eager() -> bool:
+def is_eager() -> bool:
     """False while a graph is traced or exported: value checks would break the trace."""
     return not (
         torch.jit.is_tracing()
@@ -103,7 +103,7 @@ class LanguageGatedHead(nn.Module):
     def forward(self, features: torch.Tensor, language: torch.Tensor) -> torch.Tensor:
         n, lead, d = features.shape[0], features.shape[1:-1], features.shape[-1]
         num_lang, c = len(self.languages), self.max_classes
-        if _eager() and language.numel() and (language.min() < 0 or language.max() >= num_lang):
+        if is_eager() and language.numel() and (language.min() < 0 or language.max() >= num_lang):
             bad = language[(language < 0) | (language >= num_lang)][0].item()
             raise SlrPoseError(f"language id {bad} is not in 0..{num_lang - 1} ({', '.join(self.languages)})")
         # every head as one (L * C_max, D) matrix, rows past a head's classes zero

@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from slr_pose.errors import SlrPoseError
-from slr_pose.models.heads import MASKED_LOGIT, _eager
+from slr_pose.models.heads import MASKED_LOGIT, is_eager
 
 #: Default weight of the boundary loss in the total (as in Logos).
 BOUNDARY_WEIGHT = 2.5
@@ -75,7 +75,7 @@ def gated_cross_entropy(logits: torch.Tensor, target: torch.Tensor, language: to
     count = valid.sum(1, keepdim=True).to(logits.dtype)
     if target.dim() == 1:
         c_max = logits.shape[1]
-        if _eager():
+        if is_eager():
             ok = (target >= 0) & (target < c_max) & valid.gather(1, target.clamp(0, c_max - 1)[:, None])[:, 0]
             if not ok.all():
                 bad = int((~ok).nonzero()[0])
@@ -145,7 +145,7 @@ def ctc_loss(log_probs: torch.Tensor, targets: torch.Tensor, out_lengths: torch.
         out_lengths: ``(N,)`` valid output steps.
         target_lengths: ``(N,)`` glosses per sample.
     """
-    if _eager() and targets.numel() and targets.dim() == 2:
+    if is_eager() and targets.numel() and targets.dim() == 2:
         real = torch.arange(targets.shape[1])[None] < target_lengths[:, None].cpu()
         if (targets.cpu()[real] == 0).any():
             raise SlrPoseError("a CTC target contains the blank id 0; glosses are numbered from 1")

@@ -16,7 +16,11 @@ from torch import nn
 
 from slr_pose.models.encoder import PoseEncoder
 from slr_pose.models.registry import register_model
-from slr_pose.models.transformer import TransformerBlock, attention_mask, sinusoidal_positions
+from slr_pose.models.transformer import (
+    TransformerBlock,
+    attention_mask,
+    sinusoidal_positions,
+)
 
 
 class PoseTransformer(PoseEncoder):

@@ -119,27 +119,35 @@ class Recognizer(EncoderModel):
         self.head = LanguageGatedHead(self.encoder.num_features, classes).to(device)
 
 
-def load_encoder_state(model: nn.Module, state_dict: Mapping[str, torch.Tensor], prefix: str = "encoder.") -> None:
+def load_encoder_state(model: nn.Module, state_dict: Mapping[str, torch.Tensor], *, source: str = "the state dict",
+                       prefix: str = "encoder.") -> int:
     """Load the encoder weights of a saved model (e.g. an ISLR :class:`Recognizer`) into ``model.encoder``.
+
+    Heads are not copied: the new model has its own languages and classes.
 
     Args:
         model: anything with an ``encoder`` attribute (Recognizer, CTCRecognizer).
         state_dict: the source model's ``state_dict()``; keys under ``prefix`` are used.
+        source: where the weights come from, for messages.
+
+    Returns:
+        The number of tensors copied.
 
     Raises:
         SlrPoseError: when the source has no encoder weights or they do not fit.
     """
     enc = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
     if not enc:
-        raise SlrPoseError(f"the state dict has no weights under {prefix!r}")
-    target = model.encoder.state_dict()
-    missing = sorted(set(target) - set(enc))
-    unexpected = sorted(set(enc) - set(target))
-    if missing or unexpected:
-        detail = f"missing {missing[:3]}" if missing else f"unexpected {unexpected[:3]}"
-        raise SlrPoseError(f"encoder weights do not fit this encoder: {detail}")
-    wrong = [k for k, v in enc.items() if v.shape != target[k].shape]
-    if wrong:
-        k = wrong[0]
-        raise SlrPoseError(f"encoder weight {k!r} has shape {tuple(enc[k].shape)}, expected {tuple(target[k].shape)}")
+        raise SlrPoseError(f"{source} has no weights under {prefix!r}")
+    own = model.encoder.state_dict()
+    differ = [k for k in own if k not in enc] + [k for k in enc if k not in own]
+    shapes = [k for k in own if k in enc and enc[k].shape != own[k].shape]
+    if differ or shapes:
+        k = (differ or shapes)[0]
+        detail = k if differ else f"{k} has shape {tuple(enc[k].shape)}, this model {tuple(own[k].shape)}"
+        raise SlrPoseError(
+            f"the encoder in {source} does not fit this model ({len(differ) + len(shapes)} tensors differ, e.g. {detail}): "
+            "weights that do not fit are not loaded; use the same model, subset and streams"
+        )
     model.encoder.load_state_dict(enc)
+    return len(enc)

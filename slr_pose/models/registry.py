@@ -8,6 +8,9 @@ the data's shape as plain arguments::
         return STGCN(in_channels, num_nodes, adjacency, base_channels=64, **kwargs)
 
     encoder = create_model("stgcn", in_channels=3, num_nodes=57, adjacency=A)
+
+Import :func:`create_model` from :mod:`slr_pose.models` (or :mod:`.zoo`), where every
+family has registered itself; this module imports no model.
 """
 
 from __future__ import annotations
@@ -37,8 +40,7 @@ def register_model(fn: F) -> F:
 
 
 def list_models() -> list[str]:
-    """Names of the registered encoders, sorted."""
-    _import_variants()
+    """Names of the registered encoders, sorted (every family, once :mod:`.zoo` is imported)."""
     return sorted(_MODELS)
 
 
@@ -54,7 +56,6 @@ def create_model(name: str, **kwargs):
         SlrPoseError: for an unknown name (listing the known ones) or a
             size argument the variant does not accept.
     """
-    _import_variants()
     if name not in _MODELS:
         raise SlrPoseError(f"unknown model {name!r}; choose one of {', '.join(sorted(_MODELS))}")
     fn = _MODELS[name]
@@ -78,8 +79,3 @@ def _accepted_arguments(fn: Callable) -> set[str]:
         if cls is not None:
             names |= set(inspect.signature(cls.__init__).parameters) - {"self"}
     return names
-
-
-def _import_variants() -> None:
-    # Importing the model modules runs their @register_model decorators.
-    from slr_pose.models import conv_transformer, ctrgcn, pose_transformer, pyg_gcn, stgcn  # noqa: F401

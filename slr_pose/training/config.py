@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any, Mapping, Union
 
 from slr_pose.errors import SlrPoseError
+from slr_pose.graphs.normalisation.augment import Augment
+from slr_pose.graphs.normalisation.pipeline import PreprocessConfig
 
 
 class ConfigError(SlrPoseError):
@@ -71,13 +73,15 @@ class SplitConfig:
 class DataConfig:
     """Which samples, how they are split, and how they become model input.
 
-    ``preprocess`` holds the options of
-    :class:`slr_pose.graphs.pipeline.PreprocessConfig` (subset, length, fps,
-    streams, max_gap, trim_idle, mirror, ...); missing keys take its defaults.
+    ``preprocess`` is the :class:`~slr_pose.graphs.normalisation.pipeline.PreprocessConfig`
+    (subset, length, fps, streams, max_gap, trim_idle, mirror, ...); keys a
+    config leaves out take its defaults, except ``length``, which is None
+    (whole sentences) for continuous signing. Augmentation is the config's
+    own top-level section, never ``preprocess.augment``.
     """
 
     stores: tuple[StoreSource, ...] = ()
-    preprocess: Mapping[str, Any] = field(default_factory=dict)
+    preprocess: PreprocessConfig = PreprocessConfig()
     split: SplitConfig = SplitConfig()
     groups: str = ""  # VSSign grouping table (CSV gloss,group); empty: ungrouped labels
     shots: int = 0  # k-shot: keep k training samples per class (0: all)
@@ -127,13 +131,15 @@ class TrainConfig:
 class Config:
     task: str = "islr"
     data: DataConfig = DataConfig()
-    #: options of :class:`slr_pose.graphs.augment.Augment` (rotation, scale, ...)
-    augment: Mapping[str, Any] = field(default_factory=dict)
+    #: training augmentation (rotation, scale, ...), applied when ``train.augment`` is true
+    augment: Augment = Augment()
     model: ModelConfig = ModelConfig()
     train: TrainConfig = TrainConfig()
 
     def to_dict(self) -> dict:
-        return _plain(dataclasses.asdict(self))
+        d = _plain(dataclasses.asdict(self))
+        del d["data"]["preprocess"]["augment"]  # the top-level section is the one that is used
+        return d
 
 
 TASKS = ("islr", "cslr")
@@ -167,6 +173,16 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
             return StoreSource(path=value)
         if not isinstance(value, Mapping):
             raise ConfigError(f"{key} must be a mapping of {_type_name(tp)} fields, got {value!r}")
+        odd = [k for k in value if not isinstance(k, str)]
+        if odd:
+            raise ConfigError(f"{key} must have names as keys, got {odd[0]!r}")
+        if hasattr(tp, "from_dict"):  # a section with its own checks (preprocess, augment): built once, by them
+            try:
+                return tp.from_dict(value)
+            except ConfigError:
+                raise
+            except SlrPoseError as e:
+                raise ConfigError(f"{key}: {e}") from None
         return _build(tp, value, key)
     if origin is tuple:
         if isinstance(value, str) or not isinstance(value, (list, tuple)):
@@ -237,29 +253,12 @@ def _validate(obj: Any, prefix: str) -> None:
             if not 0 <= getattr(obj, k) < 1:
                 raise bad(k, getattr(obj, k), "must be in [0, 1)")
     if isinstance(obj, DataConfig):
-        from slr_pose.graphs.pipeline import PreprocessConfig
-
-        if "augment" in obj.preprocess:
-            raise bad("preprocess.augment", obj.preprocess["augment"], "set augmentation in the top-level augment section")
-        try:
-            PreprocessConfig.from_dict(obj.preprocess)
-        except SlrPoseError as e:
-            raise ConfigError(f"{prefix}.preprocess: {e}") from None
+        if obj.preprocess.augment is not None:
+            raise bad("preprocess.augment", obj.preprocess.augment, "set augmentation in the top-level augment section")
         if obj.shots < 0 or obj.workers < 0:
             raise bad("shots/workers", (obj.shots, obj.workers), "must not be negative")
         if obj.target not in TARGETS:
             raise bad("target", obj.target, f"must be one of {', '.join(TARGETS)}")
-    if isinstance(obj, Config):
-        from slr_pose.graphs.augment import Augment
-
-        known = {f.name for f in dataclasses.fields(Augment)}
-        unknown = [k for k in obj.augment if k not in known]
-        if unknown:  # repr: a key from the file may hold a line break
-            raise ConfigError(f"augment: unexpected keyword argument {unknown[0]!r}")
-        try:
-            Augment(**obj.augment)
-        except SlrPoseError as e:
-            raise ConfigError(str(e)) from None
     if isinstance(obj, TrainConfig):
         for k in ("epochs", "batch_size"):
             if getattr(obj, k) < 1:
@@ -275,8 +274,14 @@ def _validate(obj: Any, prefix: str) -> None:
 
 
 def config_from_dict(values: Mapping[str, Any]) -> Config:
+    """The config of a mapping of sections (YAML, a checkpoint's metadata), validated once."""
     if not isinstance(values, Mapping):
         raise ConfigError(f"a config must be a mapping of sections, got {type(values).__name__}")
+    data = values.get("data")
+    pre = data.get("preprocess", {}) if isinstance(data, Mapping) else None
+    if values.get("task") == "cslr" and isinstance(pre, Mapping) and "length" not in pre:
+        # continuous signing reads whole sentences unless told otherwise
+        values = {**values, "data": {**data, "preprocess": {**pre, "length": None}}}
     return _build(Config, values, "")
 
 

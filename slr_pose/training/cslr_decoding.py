@@ -26,7 +26,11 @@ from typing import Iterator
 import numpy as np
 import torch
 
+from slr_pose.decoding import NGramLM, beam_search, greedy_decode, wer
+from slr_pose.decoding.lm_tables import BoundLM
 from slr_pose.errors import SlrPoseError
+from slr_pose.outputs import write_text
+from slr_pose.training.data import SampleSet
 
 DECODING_FILE = "decoding.json"
 #: Frame rate assumed for stored frames without times (PHOENIX's 25 fps).
@@ -100,8 +104,6 @@ class DecoderSettings:
             raise SlrPoseError(f"{path}: {e}") from None
 
     def save(self, run_dir: str | Path, **extra) -> None:
-        from slr_pose.outputs import write_text
-
         write_text(Path(run_dir) / DECODING_FILE, json.dumps({**dataclasses.asdict(self), **extra}, indent=1))
 
 
@@ -136,8 +138,6 @@ def posteriors(model, loader, vocab: dict) -> list[Posterior]:
 
 def decode(log_probs: np.ndarray, beam_width: int, lm=None, lm_weight: float = 0.0, insertion_bonus: float = 0.0):
     """Greedy (``beam_width`` 0) or prefix beam search; the LM terms count only with an LM."""
-    from slr_pose.decoding import beam_search, greedy_decode
-
     if beam_width == 0:
         return greedy_decode(log_probs)
     if lm is None:
@@ -152,8 +152,6 @@ def tune(posts: list[Posterior], refs: list[list[str]], vocab: dict, lms: dict, 
     settings closest to plain beam search. Returns ``(weight, bonus, rows)``
     with one ``{"lm_weight", "insertion_bonus", "wer"}`` row per grid point.
     """
-    from slr_pose.decoding import wer
-
     rows, best = [], None
     for w in LM_WEIGHTS:
         for b in INSERTION_BONUSES:
@@ -220,3 +218,39 @@ def windowed_log_probs(model, x: torch.Tensor, frame_mask: torch.Tensor, languag
         first = (start - a) // s
         keep = -(-min(hop, t - start) // s)  # ceil: the last window may end inside a step
         yield out.log_probs[0, first : first + keep].float().numpy()
+
+
+#: Decoders reported by evaluation: name -> (label, beam search, with the LM)
+DECODERS = {"greedy": ("greedy", False, False), "beam": ("beam", True, False), "beam_lm": ("beam + LM", True, True)}
+
+
+def wer_summary(vocab: dict, posts: list[Posterior], decoded: list, samples: SampleSet) -> dict:
+    refs = [samples.glosses[p.index] for p in posts]
+    r = wer(refs, [vocab[p.language].decode(d.tokens) for p, d in zip(posts, decoded)])
+    return {"wer": r.wer / 100, "sub": r.sub, "del": r.dele, "ins": r.ins, "ref_words": r.n_ref,
+            "samples": len(refs), "neg_wer": -r.wer / 100}
+
+
+def decode_loader(model, loader, vocab: dict, *, decoders=DECODERS, lms=None,
+                  settings: DecoderSettings = DecoderSettings()) -> tuple[dict, list[Posterior]]:
+    """Decode every sample of a loader: ``({decoder: [Decoded]}, posteriors)``.
+
+    A decoder that needs an LM is left out when a sample's language has none.
+    """
+    posts = posteriors(model, loader, vocab)
+    lms = lms or {}
+    out = {}
+    for name, (_, beam, use_lm) in decoders.items():
+        if use_lm and not all(p.language in lms for p in posts):
+            continue
+        out[name] = [decode(p.log_probs, settings.beam_width if beam else 0, lms.get(p.language) if use_lm else None,
+                            settings.lm_weight, settings.insertion_bonus) for p in posts]
+    return out, posts
+
+
+def run_lms(run_dir: Path, vocab: dict, lm: str | Path | None = None) -> dict:
+    """The run's gloss LM of each language (``lm``: one ARPA file for all instead), bound to its vocabulary."""
+    if lm is not None and not Path(lm).is_file():
+        raise SlrPoseError(f"no language model file at {lm}")
+    paths = {lang: Path(lm) if lm else Path(run_dir) / f"lm_{lang}.arpa" for lang in vocab}
+    return {lang: BoundLM(NGramLM.load(p), vocab[lang]) for lang, p in paths.items() if p.exists()}

@@ -22,13 +22,17 @@ Batch layout (dict of tensors)::
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from slr_pose.continuous.gloss_spans import parse_spans
 from slr_pose.errors import SlrPoseError
+from slr_pose.graphs.batch import collate as pad
+from slr_pose.graphs.normalisation.pipeline import PreprocessConfig, Preprocessor
 from slr_pose.keypoints.store import PoseStore
 from slr_pose.training.config import Config, DataConfig
 from slr_pose.training.labels import Grouping, LabelSpace
@@ -136,18 +140,14 @@ def load_samples(config: DataConfig, task: str = "islr", stores: list[PoseStore]
     return samples
 
 
-def preprocess_config(config: Config, *, train: bool):
+def preprocess_config(config: Config, *, train: bool) -> PreprocessConfig:
     """The graphs pipeline options of a config; augmentation only for training."""
-    from slr_pose.graphs.pipeline import Augment, PreprocessConfig
-
-    augment = Augment(**config.augment) if train and config.train.augment else None
-    return PreprocessConfig.from_dict({**config.data.preprocess, "augment": augment})
+    augment = config.augment if train and config.train.augment else None
+    return dataclasses.replace(config.data.preprocess, augment=augment)
 
 
 def build_preprocessors(pre_config, stores: list[PoseStore]) -> list:
     """One graphs pipeline per store: stores may differ in layout; the subset is shared."""
-    from slr_pose.graphs.pipeline import Preprocessor
-
     return [Preprocessor(s.layout, pre_config) for s in stores]
 
 
@@ -173,8 +173,6 @@ def gloss_frames(out, info, count: int) -> np.ndarray:
     resampling); a span cut away entirely becomes ``(0, 0)``, which losses
     skip. A sample without spans gives ``count`` empty spans.
     """
-    from slr_pose.keypoints.gloss_spans import parse_spans
-
     frames = np.zeros((count, 2), np.int64)
     if not info.gloss_spans:
         return frames
@@ -283,8 +281,6 @@ class PoseDataset(torch.utils.data.Dataset):
 
 def collate(items: list[tuple]) -> dict:
     """A batch of tensors (see the module docstring); time padded to the longest sample."""
-    from slr_pose.graphs.batch import collate as pad
-
     padded = pad([out for out, _ in items])
     extras = [item for _, item in items]
     batch = {

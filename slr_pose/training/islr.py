@@ -5,53 +5,34 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from slr_pose.errors import SlrPoseError
+from slr_pose.models.losses import boundary_loss, gated_cross_entropy
+from slr_pose.models.mixing import apply_plan, mix_plan
 from slr_pose.training.config import Config
-from slr_pose.training.data import (
-    PoseDataset,
-    SampleSet,
-    build_preprocessors,
-    coverage_warnings,
-    load_samples,
-    preprocess_config,
-)
+from slr_pose.training.data import SampleSet, load_samples
 from slr_pose.training.labels import Grouping, LabelSpace
 from slr_pose.training.metrics import evaluate_scores
-from slr_pose.training.modeling import build_recognizer, load_encoder_init
+from slr_pose.training.modeling import build_recognizer
+from slr_pose.training.task import Task
 
 
-class ISLRTask:
-    """Builds data and model for isolated signs from a :class:`Config`."""
+class ISLRTask(Task):
+    """Isolated signs: one class per sample, a gated classification head per language (and boundaries)."""
 
+    task = "islr"
     score_name = "top1"
 
     def __init__(self, config: Config, samples: SampleSet | None = None) -> None:
-        self.config = config
-        self.samples = samples or load_samples(config.data, "islr")
-        s = self.samples
-        train = s.where("train")
-        if len(train) == 0:
-            raise SlrPoseError("the training split is empty (check data.split and the stores' split column)")
-        self.labels = LabelSpace.from_samples(zip(s.language[train], s.label[train]))
         self.grouping = Grouping.load(config.data.groups) if config.data.groups else None
-        train_pre = build_preprocessors(preprocess_config(config, train=True), s.stores)
-        self.preprocessors = build_preprocessors(preprocess_config(config, train=False), s.stores)
-        self.warnings = coverage_warnings(s.stores, self.preprocessors)
-        seed = config.train.seed
-        self.train_set = PoseDataset(s, train, train_pre, self.labels, train=True, seed=seed)
-        val, test = s.where("val"), s.where("test")
-        self.val_set = PoseDataset(s, val, self.preprocessors, self.labels, train=False) if len(val) else None
-        self.test_set = PoseDataset(s, test, self.preprocessors, self.labels, train=False) if len(test) else None
-        pre = self.preprocessors[0]
-        self.model = build_recognizer(config.model, self.labels.sizes, pre)
-        if config.model.init:
-            load_encoder_init(self.model, config.model.init)
-        if config.model.freeze_encoder:
-            self.model.freeze_encoder(True)
+        super().__init__(config, samples or load_samples(config.data, "islr"))
+
+    def label_space(self, train) -> LabelSpace:
+        s = self.samples
+        return LabelSpace.from_samples(zip(s.language[train], s.label[train]))
+
+    def build_model(self) -> torch.nn.Module:
+        return build_recognizer(self.config.model, self.labels.sizes, self.preprocessors[0])
 
     def loss(self, model: torch.nn.Module, batch: dict, step_seed: int) -> tuple[torch.Tensor, dict]:
-        from slr_pose.models.losses import boundary_loss, gated_cross_entropy
-
         train = self.config.train
         x, target, language = batch["x"], batch["target"], batch["language"]
         boundary, has_boundary = batch["boundary"], batch["has_boundary"]
@@ -73,8 +54,6 @@ class ISLRTask:
 
     def _mix(self, x, target, language, frame_mask, boundary, has_boundary, step_seed: int):
         """Mixup / temporal CutMix within each language's sub-batch (soft targets, mixed boundaries)."""
-        from slr_pose.models.mixing import apply_plan, mix_plan
-
         train = self.config.train
         g = torch.Generator().manual_seed(step_seed)
         plan = mix_plan(language, frame_mask, mixup_alpha=train.mixup, cutmix_alpha=train.cutmix, generator=g)
@@ -86,14 +65,9 @@ class ISLRTask:
         return evaluate_scores(scores, target, language, self.labels, grouping=self.grouping).summary
 
     def meta(self) -> dict:
-        pre = self.preprocessors[0]
         return {
-            "task": "islr",
+            **super().meta(),
             "labels": self.labels.to_json(),
-            "num_channels": pre.num_channels,
-            "landmarks": list(pre.layout.names),
-            "preprocess": pre.config.to_dict(),
-            "extractors": [st.provenance.get("extractor", {}) for st in self.samples.stores],
             # the table as trained on: evaluation maps glosses to these classes even if the file changes
             "grouping": sorted([lang, gloss, group] for (lang, gloss), group in self.grouping.table.items())
             if self.grouping else None,

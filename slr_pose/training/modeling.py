@@ -1,20 +1,25 @@
-"""Building models from a config, initialising them from other runs, loading runs."""
+"""Building models from a config, and initialising them from other runs' checkpoints."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from slr_pose.errors import SlrPoseError
-from slr_pose.training.config import Config, ModelConfig, config_from_dict
+from slr_pose.models import (
+    DEFAULT_MODEL,
+    CTCRecognizer,
+    Recognizer,
+    create_model,
+    load_encoder_state,
+)
+from slr_pose.training.config import ModelConfig
 
 
 def build_encoder(config: ModelConfig, pre) -> torch.nn.Module:
     """The registered encoder for the pipeline ``pre`` (its channels, nodes and skeleton)."""
-    from slr_pose.models import DEFAULT_MODEL, create_model
 
     skeleton = pre.skeleton
     return create_model(
@@ -28,12 +33,12 @@ def build_encoder(config: ModelConfig, pre) -> torch.nn.Module:
 
 
 def build_recognizer(config: ModelConfig, classes: dict[str, int], pre) -> torch.nn.Module:
-    from slr_pose.models import Recognizer
 
     return Recognizer(build_encoder(config, pre), classes, boundary=config.boundary)
 
 
-def _checkpoint(path: str | Path) -> dict:
+def read_checkpoint(path: str | Path) -> dict:
+    """A checkpoint file (or a run directory's ``best.pt``), checked to hold named model weights."""
     path = Path(path)
     if path.is_dir():
         path = path / "checkpoints" / "best.pt"
@@ -49,28 +54,6 @@ def _checkpoint(path: str | Path) -> dict:
     return state
 
 
-def _strings(value, size: int | None = None) -> bool:
-    return isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value) and size in (None, len(value))
-
-
-def _meta_problem(meta: Mapping) -> str | None:
-    """What makes a checkpoint's metadata unusable (a damaged or foreign file), or None."""
-    if meta.get("task", "islr") not in ("islr", "cslr"):
-        return f"task {meta.get('task')!r} is not islr or cslr"
-    for key in ("config", "preprocess"):
-        if not isinstance(meta.get(key), Mapping):
-            return f"{key} is not a mapping"
-    if not _strings(meta.get("landmarks")) or not meta["landmarks"]:
-        return "landmarks is not a list of landmark names"
-    labels = meta.get("labels")
-    if not isinstance(labels, Mapping) or not labels or not all(isinstance(k, str) and _strings(v) for k, v in labels.items()):
-        return "labels is not a mapping of languages to class lists"
-    rows = meta.get("grouping")
-    if rows is not None and not (isinstance(rows, (list, tuple)) and all(_strings(r, 3) for r in rows)):
-        return "grouping is not a list of (language, gloss, group) rows"
-    return None
-
-
 def load_encoder_init(model: torch.nn.Module, source: str | Path) -> int:
     """Copy the encoder weights of another run (or checkpoint) into ``model``.
 
@@ -80,97 +63,16 @@ def load_encoder_init(model: torch.nn.Module, source: str | Path) -> int:
     Raises:
         SlrPoseError: when the encoders differ (another model, subset or streams).
     """
-    state = _checkpoint(source)["model"]
-    enc = {k[len("encoder."):]: v for k, v in state.items() if k.startswith("encoder.")}
-    own = model.encoder.state_dict()
-    mismatched = [k for k in own if k not in enc or enc[k].shape != own[k].shape] + [k for k in enc if k not in own]
-    if mismatched:
-        raise SlrPoseError(
-            f"the encoder in {source} does not fit this model ({len(mismatched)} tensors differ, e.g. {mismatched[0]}): "
-            "use the same model, subset and streams"
-        )
-    model.encoder.load_state_dict(enc)
-    return len(enc)
+    return load_encoder_state(model, read_checkpoint(source)["model"], source=str(source))
 
 
-@dataclass
-class LoadedRun:
-    """A trained run, ready for evaluation or prediction."""
-
-    model: torch.nn.Module
-    config: Config
-    meta: dict
-
-    @property
-    def task(self) -> str:
-        return self.meta.get("task", "islr")
-
-    @property
-    def grouping(self):
-        """The VSSign :class:`~slr_pose.training.labels.Grouping` the run's classes are groups of, or None."""
-        from slr_pose.training.labels import Grouping
-
-        rows = self.meta.get("grouping")
-        if rows is not None:  # the table as it was at training time, even if edited since
-            return Grouping({(lang, gloss): group for lang, gloss, group in rows})
-        return Grouping.load(self.config.data.groups) if self.config.data.groups else None
-
-    def preprocessor(self, layout):
-        """The run's (unaugmented) graphs pipeline for samples of a store ``layout``.
-
-        Raises:
-            SlrPoseError: when ``layout`` cannot give the landmarks the model was trained on.
-        """
-        from slr_pose.graphs.pipeline import PreprocessConfig, Preprocessor
-
-        pre = Preprocessor(layout, PreprocessConfig.from_dict(self.meta["preprocess"]))
-        want, got = list(self.meta["landmarks"]), list(pre.layout.names)
-        if got != want:
-            odd = sorted(set(got) ^ set(want))
-            why = f"{odd[0]!r} is in only one of them" if odd else "the same landmarks in another order"
-            raise SlrPoseError(
-                f"layout {layout.name!r} does not give the {len(want)} landmarks this model was trained on "
-                f"(subset {pre.config.subset!r}: {why}); a run from another slr-pose version?"
-            )
-        return pre
-
-
-def load_run(run_dir: str | Path, *, which: str = "best") -> LoadedRun:
-    """Rebuild the model of a run directory and load its ``best`` (or ``last``) weights."""
-    run_dir = Path(run_dir)
-    if not (run_dir / "checkpoints").is_dir():
-        raise SlrPoseError(f"{run_dir} is not a training run (no checkpoints folder)")
-    state = _checkpoint(run_dir / "checkpoints" / f"{which}.pt")
-    meta = state.get("meta")
-    if not meta or not isinstance(meta, Mapping):
-        raise SlrPoseError(f"{run_dir} has a checkpoint without metadata; it was not written by slr-pose train")
-    problem = _meta_problem(meta)
-    if problem:
-        raise SlrPoseError(f"{run_dir}: the checkpoint's metadata is damaged ({problem})")
-    from slr_pose.keypoints.layout import Layout
-
-    try:
-        config = config_from_dict(meta["config"])
-        # The model's shape depends only on the subset's landmarks and the streams.
-        run = LoadedRun(torch.nn.Identity(), config, meta)
-        pre = run.preprocessor(Layout("checkpoint", tuple(meta["landmarks"])))
-    except SlrPoseError as e:
-        raise SlrPoseError(f"{run_dir}: the checkpoint's metadata is damaged ({e})") from None
-    if run.task == "islr":
-        sizes = {lang: len(c) for lang, c in meta["labels"].items()}
-        model = build_recognizer(config.model, sizes, pre)
-    else:
-        from slr_pose.training.cslr import build_ctc_model
-
-        sizes = {lang: len(g) for lang, g in meta["labels"].items()}
-        model = build_ctc_model(config.model, sizes, pre)
-    try:
-        model.load_state_dict(state["model"])
-    except RuntimeError:
-        raise SlrPoseError(
-            f"the weights in {run_dir} do not fit model {config.model.name!r} as this slr-pose builds it "
-            "(a run from another version?)"
-        ) from None
-    model.eval()
-    run.model = model
-    return run
+def build_ctc_model(config: ModelConfig, vocab_sizes: dict[str, int], pre) -> torch.nn.Module:
+    return CTCRecognizer(
+        build_encoder(config, pre),
+        vocab_sizes,
+        sequence_model=config.sequence_model,
+        hidden=config.hidden,
+        layers=config.layers,
+        downsample=config.downsample,
+        gloss_head=config.gloss_head,
+    )

@@ -22,19 +22,23 @@ was never interrupted.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import torch
 
 from slr_pose import __version__
 from slr_pose.errors import SlrPoseError
+from slr_pose.models import DEFAULT_MODEL
 from slr_pose.outputs import atomic_path, check_output_dir, write_text
-from slr_pose.training.config import Config
+from slr_pose.training.config import Config, config_from_dict
+from slr_pose.training.cslr import CSLRTask
+from slr_pose.training.data import collate
+from slr_pose.training.islr import ISLRTask
 from slr_pose.training.runtime import (
     Dist,
     atomic_save,
@@ -45,45 +49,20 @@ from slr_pose.training.runtime import (
     seed_everything,
     set_rng_state,
 )
+from slr_pose.training.task import Task
 
 CHECKPOINT_FORMAT = 1
 
 
-class Task(Protocol):
-    """What differs between ISLR and CSLR; the loop is the same."""
-
-    model: torch.nn.Module
-    train_set: torch.utils.data.Dataset
-    val_set: torch.utils.data.Dataset | None
-    test_set: torch.utils.data.Dataset | None
-    score_name: str  # the validation metric that picks the best epoch (higher is better)
-
-    def loss(self, model: torch.nn.Module, batch: dict, step_seed: int) -> tuple[torch.Tensor, dict]: ...
-
-    def evaluate(self, model: torch.nn.Module, loader) -> dict: ...
-
-    def meta(self) -> dict: ...
-
-
 def resolve_defaults(config: Config) -> Config:
     """Fill in what "default" means today (the model name), so the run records it."""
-    import dataclasses
-
     if config.model.name:
         return config
-    from slr_pose.models import DEFAULT_MODEL
-
     return dataclasses.replace(config, model=dataclasses.replace(config.model, name=DEFAULT_MODEL))
 
 
-def build_task(config: Config, dist: Dist) -> Task:
-    if config.task == "islr":
-        from slr_pose.training.islr import ISLRTask
-
-        return ISLRTask(config)
-    from slr_pose.training.cslr import CSLRTask
-
-    return CSLRTask(config)
+def build_task(config: Config) -> Task:
+    return ISLRTask(config) if config.task == "islr" else CSLRTask(config)
 
 
 @dataclass
@@ -113,8 +92,6 @@ def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float) -> to
 
 
 def _loader(dataset, batch_size: int, *, shuffle: bool, seed: int, epoch: int, workers: int, dist: Dist):
-    from slr_pose.training.data import collate
-
     sampler = None
     generator = None
     if dist.world > 1 and shuffle:
@@ -132,6 +109,30 @@ def _loader(dataset, batch_size: int, *, shuffle: bool, seed: int, epoch: int, w
         collate_fn=collate,
         drop_last=False,
     )
+
+
+@dataclass
+class _Loop:
+    """Everything one run's loop holds: the model, its optimiser and schedule, and where it stands."""
+
+    task: Task
+    config: Config
+    run_dir: Path
+    dist: Dist
+    device: torch.device
+    model: torch.nn.Module
+    train_model: torch.nn.Module  # the model, DDP-wrapped when distributed
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    scaler: torch.amp.GradScaler
+    use_amp: bool
+    history: list[dict]
+    best: dict
+    start_epoch: int
+
+    @property
+    def ckpt_dir(self) -> Path:
+        return self.run_dir / "checkpoints"
 
 
 def train(
@@ -154,20 +155,39 @@ def train(
     device = pick_device(config.train.device, dist)
     init_distributed(dist, device)
     seed_everything(config.train.seed)
-    ckpt_dir = run_dir / "checkpoints"
-    last = ckpt_dir / "last.pt"
     if dist.main:
         check_output_dir(run_dir)
         _check_same_run(run_dir, config)
     # Stores, labels and the model are checked before the run directory is
     # made: a run that fails here leaves nothing that blocks the corrected rerun.
-    task = build_task(config, dist)
+    task = build_task(config)
     if dist.main:
-        ckpt_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
         _save_config(run_dir, config)
-        for line in getattr(task, "warnings", []):
+        for line in task.warnings:
             log(line)
     barrier(dist)
+    loop = _start(task, config, run_dir, dist, device, log)
+    for epoch in range(loop.start_epoch, config.train.epochs):
+        row = _train_epoch(loop, epoch, progress)
+        if dist.main and task.val_set is not None and len(task.val_set) and (
+            (epoch + 1) % config.train.eval_every == 0 or epoch + 1 == config.train.epochs
+        ):
+            _validate(loop, epoch, row)
+        loop.history.append(row)
+        if dist.main:
+            _save_epoch(loop, epoch)
+            log(_epoch_line(row, task.score_name))
+        barrier(dist)
+        if stop_after_epoch is not None and epoch + 1 >= stop_after_epoch and epoch + 1 < config.train.epochs:
+            return RunResult(run_dir, loop.best["epoch"], loop.history, {}, {})
+    val, test = _finish(loop) if dist.main else ({}, {})
+    barrier(dist)
+    return RunResult(run_dir, loop.best["epoch"], loop.history, val, test)
+
+
+def _start(task: Task, config: Config, run_dir: Path, dist: Dist, device: torch.device, log) -> _Loop:
+    """The optimiser, schedule and scaler of a new run, or of the run in ``run_dir`` where it stopped."""
     model = task.model.to(device)
     optimizer = make_optimizer(model, config.train.lr, config.train.weight_decay)
     steps_per_epoch = math.ceil(len(task.train_set) / (config.train.batch_size * dist.world))
@@ -176,10 +196,10 @@ def train(
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, total, warmup))
     use_amp = config.train.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
-
     history: list[dict] = []
     best = {"epoch": -1, "score": -math.inf}
     start_epoch = 0
+    last = run_dir / "checkpoints" / "last.pt"
     if last.exists():
         try:
             state = torch.load(last, map_location="cpu", weights_only=False)
@@ -196,105 +216,111 @@ def train(
             log(f"resuming {run_dir} after epoch {start_epoch}")
     if dist.main:
         write_text(run_dir / "labels.json", json.dumps(task.meta()["labels"], indent=1, ensure_ascii=False))
-
     train_model = model
     if dist.world > 1:
         train_model = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None
         )
+    return _Loop(task, config, run_dir, dist, device, model, train_model, optimizer, scheduler, scaler, use_amp,
+                 history, best, start_epoch)
 
-    for epoch in range(start_epoch, config.train.epochs):
-        task.train_set.set_epoch(epoch)
-        loader = _loader(
-            task.train_set, config.train.batch_size, shuffle=True, seed=config.train.seed,
-            epoch=epoch, workers=config.data.workers, dist=dist,
-        )
-        train_model.train()
-        t0, seen, loss_sum, logs_sum = time.perf_counter(), 0, 0.0, {}
-        bar = _progress(loader, f"epoch {epoch + 1}/{config.train.epochs}", progress and dist.main)
-        for step, batch in enumerate(bar):
-            batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
-            with torch.autocast(device.type, enabled=use_amp):
-                loss, logs = task.loss(train_model, batch, step_seed=config.train.seed * 1_000_003 + epoch * 10_007 + step)
-            if not torch.isfinite(loss):
-                raise SlrPoseError(f"the loss became {loss.item()} at epoch {epoch + 1}, step {step}: lower train.lr")
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            if config.train.clip_grad > 0:
-                scaler.unscale_(optimizer)
-                torch.nn.utils.clip_grad_norm_(model.parameters(), config.train.clip_grad)
-            scaler.step(optimizer)
-            scaler.update()
-            scheduler.step()
-            n = len(batch["x"])
-            seen += n
-            loss_sum += loss.item() * n
-            for k, v in logs.items():
-                logs_sum[k] = logs_sum.get(k, 0.0) + float(v) * n
-            if hasattr(bar, "set_postfix"):
-                bar.set_postfix(loss=f"{loss_sum / seen:.3f}")
-        row = {
-            "epoch": epoch + 1,
-            "train_loss": loss_sum / max(seen, 1),
-            "lr": optimizer.param_groups[0]["lr"],
-            "samples_per_s": seen * dist.world / max(time.perf_counter() - t0, 1e-9),
-        }
-        row.update({f"train_{k}": v / max(seen, 1) for k, v in logs_sum.items()})
-        if dist.main and task.val_set is not None and len(task.val_set) and (
-            (epoch + 1) % config.train.eval_every == 0 or epoch + 1 == config.train.epochs
-        ):
-            val = task.evaluate(model, _eval_loader(task.val_set, config, device))
-            row.update({f"val_{k}": v for k, v in _scalars(val).items()})
-            score = val[task.score_name]
-            if score >= best["score"]:  # ties: the later, longer-trained epoch
-                best = {"epoch": epoch + 1, "score": score}
-                atomic_save({"model": model.state_dict(), "meta": _meta(task, config), "epoch": epoch + 1}, ckpt_dir / "best.pt")
-        history.append(row)
-        if dist.main:
-            state = {
-                "format": CHECKPOINT_FORMAT,
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "scaler": scaler.state_dict(),
-                "epoch": epoch,
-                "history": history,
-                "best": best,
-                "rng": rng_state(),
-                "meta": _meta(task, config),
-            }
-            atomic_save(state, last)
-            _write_metrics(run_dir, history)
-            log(_epoch_line(row, task.score_name))
-        barrier(dist)
-        if stop_after_epoch is not None and epoch + 1 >= stop_after_epoch and epoch + 1 < config.train.epochs:
-            return RunResult(run_dir, best["epoch"], history, {}, {})
 
+def _train_epoch(loop: _Loop, epoch: int, progress: bool) -> dict:
+    """One pass over the training set; the epoch's row of ``metrics.csv``."""
+    task, config, dist = loop.task, loop.config, loop.dist
+    task.train_set.set_epoch(epoch)
+    loader = _loader(task.train_set, config.train.batch_size, shuffle=True, seed=config.train.seed,
+                     epoch=epoch, workers=config.data.workers, dist=dist)
+    loop.train_model.train()
+    t0, seen, loss_sum, logs_sum = time.perf_counter(), 0, 0.0, {}
+    bar = _progress(loader, f"epoch {epoch + 1}/{config.train.epochs}", progress and dist.main)
+    for step, batch in enumerate(bar):
+        batch = {k: v.to(loop.device) if torch.is_tensor(v) else v for k, v in batch.items()}
+        with torch.autocast(loop.device.type, enabled=loop.use_amp):
+            loss, logs = task.loss(loop.train_model, batch, step_seed=config.train.seed * 1_000_003 + epoch * 10_007 + step)
+        if not torch.isfinite(loss):
+            raise SlrPoseError(f"the loss became {loss.item()} at epoch {epoch + 1}, step {step}: lower train.lr")
+        loop.optimizer.zero_grad(set_to_none=True)
+        loop.scaler.scale(loss).backward()
+        if config.train.clip_grad > 0:
+            loop.scaler.unscale_(loop.optimizer)
+            torch.nn.utils.clip_grad_norm_(loop.model.parameters(), config.train.clip_grad)
+        loop.scaler.step(loop.optimizer)
+        loop.scaler.update()
+        loop.scheduler.step()
+        n = len(batch["x"])
+        seen += n
+        loss_sum += loss.item() * n
+        for k, v in logs.items():
+            logs_sum[k] = logs_sum.get(k, 0.0) + float(v) * n
+        if hasattr(bar, "set_postfix"):
+            bar.set_postfix(loss=f"{loss_sum / seen:.3f}")
+    row = {
+        "epoch": epoch + 1,
+        "train_loss": loss_sum / max(seen, 1),
+        "lr": loop.optimizer.param_groups[0]["lr"],
+        "samples_per_s": seen * dist.world / max(time.perf_counter() - t0, 1e-9),
+    }
+    row.update({f"train_{k}": v / max(seen, 1) for k, v in logs_sum.items()})
+    return row
+
+
+def _validate(loop: _Loop, epoch: int, row: dict) -> None:
+    """Score the validation split into ``row``; keep the weights as ``best.pt`` when they are the best yet."""
+    task = loop.task
+    val = task.evaluate(loop.model, _eval_loader(task.val_set, loop.config, loop.device))
+    row.update({f"val_{k}": v for k, v in _scalars(val).items()})
+    score = val[task.score_name]
+    if score >= loop.best["score"]:  # ties: the later, longer-trained epoch
+        loop.best = {"epoch": epoch + 1, "score": score}
+        atomic_save({"model": loop.model.state_dict(), "meta": _meta(task, loop.config), "epoch": epoch + 1},
+                    loop.ckpt_dir / "best.pt")
+
+
+def _save_epoch(loop: _Loop, epoch: int) -> None:
+    """``last.pt`` (everything a resume needs) and ``metrics.csv`` after each epoch."""
+    state = {
+        "format": CHECKPOINT_FORMAT,
+        "model": loop.model.state_dict(),
+        "optimizer": loop.optimizer.state_dict(),
+        "scheduler": loop.scheduler.state_dict(),
+        "scaler": loop.scaler.state_dict(),
+        "epoch": epoch,
+        "history": loop.history,
+        "best": loop.best,
+        "rng": rng_state(),
+        "meta": _meta(loop.task, loop.config),
+    }
+    atomic_save(state, loop.ckpt_dir / "last.pt")
+    _write_metrics(loop.run_dir, loop.history)
+
+
+def _finish(loop: _Loop) -> tuple[dict, dict]:
+    """Load the best weights, score validation and test, write the summary and curves; ``(val, test)`` metrics."""
+    task, config, epochs = loop.task, loop.config, loop.config.train.epochs
+    if loop.best["epoch"] < 0:  # no validation split: the last epoch is the model
+        atomic_save({"model": loop.model.state_dict(), "meta": _meta(task, config), "epoch": epochs},
+                    loop.ckpt_dir / "best.pt")
+        loop.best = {"epoch": epochs, "score": float("nan")}
+    weights = torch.load(loop.ckpt_dir / "best.pt", map_location="cpu", weights_only=False)["model"]
+    loop.model.load_state_dict(weights)
     val, test = {}, {}
-    if dist.main:
-        if best["epoch"] < 0:  # no validation split: the last epoch is the model
-            atomic_save({"model": model.state_dict(), "meta": _meta(task, config), "epoch": config.train.epochs}, ckpt_dir / "best.pt")
-            best = {"epoch": config.train.epochs, "score": float("nan")}
-        weights = torch.load(ckpt_dir / "best.pt", map_location="cpu", weights_only=False)["model"]
-        model.load_state_dict(weights)
-        if task.val_set is not None and len(task.val_set):
-            val = task.evaluate(model, _eval_loader(task.val_set, config, device))
-        if task.test_set is not None and len(task.test_set):
-            test = task.evaluate(model, _eval_loader(task.test_set, config, device))
-        summary = {
-            "best_epoch": best["epoch"],
-            "val": _scalars(val, nested=True),
-            "test": _scalars(test, nested=True),
-            "world_size": dist.world,
-            "device": str(device),
-            "slr_pose_version": __version__,
-        }
-        write_text(run_dir / "summary.json", json.dumps(summary, indent=1))
-        _plot_curves(run_dir, history, task.score_name)
-        if hasattr(task, "finish"):
-            task.finish(run_dir)
-    barrier(dist)
-    return RunResult(run_dir, best["epoch"], history, val, test)
+    if task.val_set is not None and len(task.val_set):
+        val = task.evaluate(loop.model, _eval_loader(task.val_set, config, loop.device))
+    if task.test_set is not None and len(task.test_set):
+        test = task.evaluate(loop.model, _eval_loader(task.test_set, config, loop.device))
+    summary = {
+        "best_epoch": loop.best["epoch"],
+        "val": _scalars(val, nested=True),
+        "test": _scalars(test, nested=True),
+        "world_size": loop.dist.world,
+        "device": str(loop.device),
+        "slr_pose_version": __version__,
+    }
+    write_text(loop.run_dir / "summary.json", json.dumps(summary, indent=1))
+    _plot_curves(loop.run_dir, loop.history, task.score_name)
+    task.finish(loop.run_dir)
+    return val, test
 
 
 def _eval_loader(dataset, config: Config, device: torch.device):
@@ -378,6 +404,10 @@ def _check_same_run(run_dir: Path, config: Config) -> None:
             raise SlrPoseError(f"{saved} cannot be read ({' '.join(str(e).split())[:120]}): use a new run directory") from None
         if not isinstance(before, dict):
             raise SlrPoseError(f"{saved} is not a run config: use a new run directory")
+        try:  # an older slr-pose wrote fewer keys: compare what both mean
+            before = config_from_dict(before).to_dict()
+        except SlrPoseError:
+            pass
         # epochs may grow: resuming to train longer is allowed
         a = {**before, "train": {**before.get("train", {}), "epochs": None}}
         b = {**current, "train": {**current["train"], "epochs": None}}

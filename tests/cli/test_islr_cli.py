@@ -24,9 +24,9 @@ from slr_pose.cli.main import cli
 from slr_pose.keypoints.store import PoseStore, StoreWriter
 from slr_pose.training.config import load_config
 from slr_pose.training.data import collate
-from slr_pose.training.evaluation import run_samples
+from slr_pose.evaluation.samples import run_samples
 from slr_pose.training.islr import ISLRTask
-from slr_pose.training.modeling import load_run
+from slr_pose.inference.runs import load_run
 from tests.conftest import MSL_VIDEOS
 from tests.training.test_trainer import write_config
 

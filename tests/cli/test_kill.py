@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from slr_pose.keypoints.store import PoseStore, StoreWriter
-from slr_pose.keypoints.verify import verify_store
+from slr_pose.keypoints.store.verify import verify_store
 from tests.conftest import REPO
 from tests.training.test_trainer import write_config
 

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 
 from slr_pose.decoding.ctc import beam_search, greedy_decode, token_frames
-from slr_pose.decoding.ctc_reference import exhaustive_ctc, prefix_beam_search_python
+from slr_pose.decoding.ctc_twin import exhaustive_ctc, prefix_beam_search_python
 from slr_pose.decoding.lm import NGramLM
 from slr_pose.decoding.synthetic import log_softmax, synthetic_log_probs
 from slr_pose.decoding.vocab import Vocabulary
 from slr_pose.errors import SlrPoseError
+from slr_pose.decoding.lm_tables import BoundLM
 
 EXACT = dict(prune=math.inf, max_candidates=100, beam_prune=math.inf)
 
@@ -60,7 +61,7 @@ def test_beam_search_with_lm_equals_exhaustive_rescoring():
     truth = {seq: logp + weight * lm.sentence_log_prob(vocab.decode(seq)) + bonus * len(seq)
              for seq, logp in exhaustive_ctc(lp).items()}  # fmt: skip
     ranked = sorted(truth.items(), key=lambda kv: -kv[1])
-    got = beam_search(lp, beam_width=len(truth), lm=lm.bind(vocab), lm_weight=weight, insertion_bonus=bonus, **EXACT)
+    got = beam_search(lp, beam_width=len(truth), lm=BoundLM(lm, vocab), lm_weight=weight, insertion_bonus=bonus, **EXACT)
     assert [tuple(d.tokens) for d in got] == [s for s, _ in ranked]
     assert [d.score for d in got] == pytest.approx([v for _, v in ranked], abs=1e-5)
     best = got[0]
@@ -81,7 +82,7 @@ def test_width_one_is_greedy(seed):
 @pytest.mark.realdata
 def test_numba_kernel_matches_python_twin_on_phoenix_shaped_input(phoenix_vocab, phoenix_dev, phoenix_lm):
     rng = np.random.default_rng(3)
-    bound = phoenix_lm.bind(phoenix_vocab)
+    bound = BoundLM(phoenix_lm, phoenix_vocab)
     for entry in phoenix_dev[:6]:
         tokens = phoenix_vocab.encode(entry.glosses, skip_unknown=True)
         lp = synthetic_log_probs(tokens, entry.num_frames // 4, len(phoenix_vocab), rng)
@@ -116,7 +117,7 @@ def _ambiguous_case():
 
 def test_lm_resolves_an_ambiguous_frame():
     vocab = Vocabulary(["A", "B", "C"])
-    lm = NGramLM.train([["A", "B"]] * 20 + [["C"]] * 5 + [["B", "C"]] * 5, order=2).bind(vocab)
+    lm = BoundLM(NGramLM.train([["A", "B"]] * 20 + [["C"]] * 5 + [["B", "C"]] * 5, order=2), vocab)
     lp = _ambiguous_case()
     assert vocab.decode(beam_search(lp, beam_width=5)[0].tokens) == ["A", "C"]
     assert vocab.decode(greedy_decode(lp).tokens) == ["A", "C"]
@@ -177,4 +178,4 @@ def test_lm_must_be_bound_to_the_vocabulary():
     with pytest.raises(SlrPoseError, match="bind"):
         beam_search(lp, lm=lm)
     with pytest.raises(SlrPoseError, match="bound to 3 classes"):
-        beam_search(np.log(np.full((3, 5), 0.2)).astype(np.float32), lm=lm.bind(vocab))
+        beam_search(np.log(np.full((3, 5), 0.2)).astype(np.float32), lm=BoundLM(lm, vocab))

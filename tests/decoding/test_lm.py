@@ -11,6 +11,7 @@ import pytest
 from slr_pose.decoding.lm import BOS, EOS, UNK, NGramLM
 from slr_pose.decoding.vocab import Vocabulary
 from slr_pose.errors import SlrPoseError
+from slr_pose.decoding.lm_tables import BoundLM
 
 
 def test_kneser_ney_by_hand():
@@ -113,7 +114,7 @@ def test_arpa_errors_name_the_line(tmp_path, content, message):
 
 @pytest.mark.realdata
 def test_bound_tables_score_like_the_model(phoenix_lm, phoenix_vocab, phoenix_dev):
-    bound = phoenix_lm.bind(phoenix_vocab)
+    bound = BoundLM(phoenix_lm, phoenix_vocab)
     assert bound.n_unknown == len([g for g in phoenix_vocab.glosses if (g,) not in phoenix_lm.entries[1]])
     for e in phoenix_dev[:60]:
         state, history = bound.bos_state, [BOS]
@@ -130,7 +131,7 @@ def test_tables_of_a_loaded_model_without_unk(tmp_path):
                     "\\2-grams:\n-0.1\t<s> A\n\n\\end\\\n")  # fmt: skip
     lm = NGramLM.load(path)
     vocab = Vocabulary(["A", "B"])
-    bound = lm.bind(vocab)
+    bound = BoundLM(lm, vocab)
     lp, state = bound.score(bound.bos_state, vocab.id("A"))
     assert lp == pytest.approx(-0.1 * math.log(10))
     lp_b, _ = bound.score(bound.bos_state, vocab.id("B"))  # B: no unigram and no <unk>

@@ -10,6 +10,7 @@ from slr_pose.decoding.error_rate import wer
 from slr_pose.decoding.streaming import StreamingDecoder, decode_stream
 from slr_pose.decoding.synthetic import PosteriorStyle, log_softmax, synthetic_log_probs
 from slr_pose.errors import SlrPoseError
+from slr_pose.decoding.lm_tables import BoundLM
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,7 @@ def test_chunking_does_not_change_the_output(long_input):
 @pytest.mark.parametrize("use_lm", [False, True])
 def test_stream_is_close_to_whole_sequence_decoding(long_input, phoenix_lm, phoenix_vocab, use_lm):
     tokens, lp = long_input
-    kw = dict(beam_width=8, lm=phoenix_lm.bind(phoenix_vocab), lm_weight=0.5, insertion_bonus=1.0) if use_lm else dict(beam_width=8)
+    kw = dict(beam_width=8, lm=BoundLM(phoenix_lm, phoenix_vocab), lm_weight=0.5, insertion_bonus=1.0) if use_lm else dict(beam_width=8)
     whole = beam_search(lp, **kw)[0]
     stream = decode_stream(lp, window=200, lookahead=50, chunk=64, **kw)
     v = phoenix_vocab

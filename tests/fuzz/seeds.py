@@ -246,8 +246,8 @@ def run_dir() -> Path:
     """A real run: one epoch of the smallest encoder on the bundled MSL-150 keypoints."""
     import torch
 
-    from slr_pose.keypoints.importers import import_samples, provenance
-    from slr_pose.keypoints.importers.arrays import ArrayOptions, ColumnSpec, array_candidates
+    from slr_pose.keypoints.importers import import_samples
+    from slr_pose.keypoints.importers.arrays import ArrayOptions, ColumnSpec, array_candidates, array_provenance
     from slr_pose.keypoints.layout import holistic_layout
     from slr_pose.training.config import config_from_dict
     from slr_pose.training.trainer import train
@@ -255,7 +255,7 @@ def run_dir() -> Path:
     store = workdir() / "msl.h5"
     layout, spec, options = holistic_layout("contour"), ColumnSpec.parse("msl150"), ArrayOptions(trim=True)
     cands = array_candidates([MSL_KEYPOINTS], spec, layout, options=options, language="mfs")
-    import_samples(store, layout, provenance("numpy", {"spec": str(spec), "trim": True}), cands)
+    import_samples(store, layout, array_provenance(spec, layout, ArrayOptions(trim=True)), cands)
     config = config_from_dict({
         "data": {"stores": [{"path": str(store)}], "preprocess": {"subset": "hands", "length": 8, "streams": ["joint"]},
                  "split": {"mode": "random", "seed": 0}},

@@ -54,8 +54,8 @@ def seed_dir() -> Path:
     import atexit
     import tempfile
 
-    from slr_pose.keypoints.importers import import_samples, provenance
-    from slr_pose.keypoints.importers.arrays import ArrayOptions, ColumnSpec, array_candidates
+    from slr_pose.keypoints.importers import import_samples
+    from slr_pose.keypoints.importers.arrays import ArrayOptions, ColumnSpec, array_candidates, array_provenance
     from slr_pose.keypoints.layout import holistic_layout
     from slr_pose.keypoints.store import PoseStore, StoreWriter
     from tests.conftest import MSL_KEYPOINTS
@@ -64,7 +64,7 @@ def seed_dir() -> Path:
     atexit.register(shutil.rmtree, d, True)
     layout, spec = holistic_layout("contour"), ColumnSpec.parse("msl150")
     cands = array_candidates([MSL_KEYPOINTS], spec, layout, options=ArrayOptions(trim=True), language="mfs")
-    prov = provenance("numpy", {"spec": str(spec), "trim": True})
+    prov = array_provenance(spec, layout, ArrayOptions(trim=True))
     import_samples(d / "plain.h5", layout, prov, cands[:6])
     shutil.copyfile(d / "plain.h5", d / "pending.h5")
     store = PoseStore(d / "plain.h5")
@@ -128,7 +128,7 @@ def damaged_store(case, folder: Path) -> Path:
 def check_store(case) -> None:
     """Readers: PoseStore (open, read, missing_mask), verify_store and salvage."""
     from slr_pose.keypoints.store import PoseStore
-    from slr_pose.keypoints.verify import salvage, verify_store
+    from slr_pose.keypoints.store.verify import salvage, verify_store
 
     with scratch() as folder:
         path = damaged_store(case, folder)

@@ -372,7 +372,7 @@ TIMED_CASES = st.tuples(st.sampled_from(["gloss", "text"]), TEXT_DAMAGE, st.samp
 
 
 def check_timed_table(case) -> None:
-    from slr_pose.keypoints.segments import read_timed_table
+    from slr_pose.continuous.segments import read_timed_table
 
     column, damage, unit = case
     with scratch() as tmp:
@@ -387,7 +387,7 @@ PHOENIX_CASES = st.tuples(st.sampled_from(CORPUS_NAMES), TEXT_DAMAGE)
 
 
 def check_phoenix(case) -> None:
-    from slr_pose.keypoints.importers.phoenix import SPLITS, load_corpus, read_annotations
+    from slr_pose.continuous.phoenix import SPLITS, load_corpus, read_annotations
 
     name, damage = case
     with scratch() as tmp:
@@ -402,7 +402,7 @@ def check_phoenix(case) -> None:
 
 def check_gloss_vocab(damage) -> None:
     from slr_pose.decoding.vocab import Vocabulary
-    from slr_pose.keypoints.importers.phoenix import read_gloss_vocab
+    from slr_pose.continuous.phoenix import read_gloss_vocab
 
     with scratch() as tmp:
         path = put(tmp / "gloss_vocab.tsv", apply_damage(seeds.gloss_vocab(), damage, "\t"))
@@ -466,8 +466,8 @@ def config_paths() -> list[str]:
     """Dotted keys of a config: every section and field, the store entries, preprocess and augment options."""
     from dataclasses import fields
 
-    from slr_pose.graphs.augment import Augment
-    from slr_pose.graphs.pipeline import PreprocessConfig
+    from slr_pose.graphs.normalisation.augment import Augment
+    from slr_pose.graphs.normalisation.pipeline import PreprocessConfig
     from slr_pose.training.config import Config
 
     def walk(d: dict, prefix: str):
@@ -534,7 +534,7 @@ def checkpoint_bytes(edits, tensors) -> bytes:
 
 @cache
 def fresh_model():
-    from slr_pose.training.modeling import load_run
+    from slr_pose.inference.runs import load_run
 
     return load_run(seeds.run_dir()).model
 
@@ -543,7 +543,8 @@ def check_checkpoint(case) -> None:
     import torch
 
     from slr_pose.training.labels import Grouping
-    from slr_pose.training.modeling import load_encoder_init, load_run
+    from slr_pose.training.modeling import load_encoder_init
+    from slr_pose.inference.runs import load_run
 
     kind, *damage = case
     content = apply_damage(seeds.checkpoint(), damage[0]) if kind == "file" else checkpoint_bytes(*damage)
@@ -599,7 +600,7 @@ SCORES_CASES = st.one_of(
 
 
 def check_scores(case) -> None:
-    from slr_pose.training.fusion import file_stream
+    from slr_pose.evaluation.fusion import file_stream
     from slr_pose.training.labels import LabelSpace
 
     kind, damage = case

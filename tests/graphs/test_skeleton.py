@@ -4,7 +4,7 @@ import torch
 from torch_geometric.nn import GCNConv
 
 from slr_pose.errors import LayoutError
-from slr_pose.graphs.pipeline import Preprocessor
+from slr_pose.graphs.normalisation.pipeline import Preprocessor
 from slr_pose.graphs.skeleton import Skeleton
 from slr_pose.graphs.subsets import SUBSETS, select
 from slr_pose.keypoints.layout import holistic_layout

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from slr_pose.errors import SlrPoseError
-from slr_pose.graphs.pipeline import Preprocessor
+from slr_pose.graphs.normalisation.pipeline import Preprocessor
 from slr_pose.graphs.streams import channel_slices
 from tests.graphs.real_sequences import NO_FACE
 

@@ -1,5 +1,6 @@
 import pytest
 
+from slr_pose.graphs.normalisation.pipeline import PreprocessConfig
 from slr_pose.training.config import ConfigError, StoreSource, config_from_dict, load_config
 
 
@@ -15,7 +16,8 @@ def test_load_yaml_resolves_paths_and_overrides(tmp_path):
         StoreSource(str(tmp_path / "poses.h5"), "mfs"),
         StoreSource(str(tmp_path / "other.h5"), ""),
     )
-    assert cfg.data.preprocess == {"streams": ["joint", "bone"], "subset": "hands", "length": 32}
+    # typed: the pipeline's own config, the keys the file leaves out at their defaults
+    assert cfg.data.preprocess == PreprocessConfig(streams=("joint", "bone"), subset="hands", length=32)
     assert cfg.train.epochs == 3 and cfg.train.lr == 0.01
     assert cfg.model.kwargs == {"width": 48}
     # round trip through a plain dict

@@ -15,19 +15,20 @@ from click.testing import CliRunner
 from slr_pose.cli import main
 from slr_pose.decoding import NGramLM, Vocabulary, beam_search, score_ctm, wer
 from slr_pose.errors import SlrPoseError
-from slr_pose.keypoints.gloss_spans import parse_spans
-from slr_pose.keypoints.stitch import StitchSpec, stitch_store
+from slr_pose.continuous.gloss_spans import parse_spans
+from slr_pose.continuous.stitch import StitchSpec, stitch_store
 from slr_pose.keypoints.store import PoseStore
 from slr_pose.training.config import load_config
 from slr_pose.training.cslr import CSLRTask
 from slr_pose.training.cslr_decoding import DecoderSettings, windowed_log_probs
 from slr_pose.training.data import collate
-from slr_pose.training.evaluation import evaluate_run
-from slr_pose.training.modeling import load_run
-from slr_pose.training.prediction import predict
+from slr_pose.evaluation.islr import evaluate_run
+from slr_pose.inference.runs import load_run
+from slr_pose.inference.prediction import predict
 from slr_pose.training.runtime import seed_everything
 from slr_pose.training.trainer import train
 from tests.conftest import REPO
+from slr_pose.decoding.lm_tables import BoundLM
 
 CONFIG = REPO / "configs" / "cslr_stitched_msl.yaml"
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -188,7 +189,7 @@ def test_windowed_prediction_on_a_long_sentence(trained, long_sentence):
     covered = np.concatenate(list(windowed_log_probs(loaded.model, x, mask, lang, 1024, 64)))
     np.testing.assert_array_equal(covered, whole)
     settings = DecoderSettings.of_run(run)
-    lm = NGramLM.load(run / "lm_mfs.arpa").bind(Vocabulary(loaded.meta["labels"]["mfs"]))
+    lm = BoundLM(NGramLM.load(run / "lm_mfs.arpa"), Vocabulary(loaded.meta["labels"]["mfs"]))
     best = beam_search(whole, beam_width=settings.beam_width, lm=lm, lm_weight=settings.lm_weight,
                        insertion_bonus=settings.insertion_bonus)[0]
     vocab = loaded.meta["labels"]["mfs"]

@@ -19,7 +19,7 @@ from slr_pose.errors import SlrPoseError
 from slr_pose.keypoints.store import PoseStore, StoreWriter
 from slr_pose.training.config import load_config
 from slr_pose.training.data import relative_boundary
-from slr_pose.training.evaluation import evaluate_run
+from slr_pose.evaluation.islr import evaluate_run
 from slr_pose.training.trainer import train
 from tests.conftest import MSL_KEYPOINTS
 
@@ -187,7 +187,7 @@ META = {"task": "islr", "config": {}, "preprocess": {"subset": "hands", "length"
     ],
 )
 def test_damaged_checkpoints_are_one_clear_error(tmp_path, state, message):
-    from slr_pose.training.modeling import load_run
+    from slr_pose.inference.runs import load_run
 
     (tmp_path / "run" / "checkpoints").mkdir(parents=True)
     torch.save(state, tmp_path / "run" / "checkpoints" / "best.pt")
@@ -196,7 +196,7 @@ def test_damaged_checkpoints_are_one_clear_error(tmp_path, state, message):
 
 
 def test_an_encoder_with_extra_tensors_does_not_initialise_a_model(tmp_path):
-    from slr_pose.graphs.pipeline import PreprocessConfig, Preprocessor
+    from slr_pose.graphs.normalisation.pipeline import PreprocessConfig, Preprocessor
     from slr_pose.keypoints.layout import holistic_layout
     from slr_pose.training.config import ModelConfig
     from slr_pose.training.modeling import build_recognizer, load_encoder_init

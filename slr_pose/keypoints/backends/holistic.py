@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from slr_pose.keypoints.backends import (
+from slr_pose.keypoints.backends.base import (
     Backend,
     BackendError,
     BackendSpec,

@@ -60,16 +60,17 @@ import numpy as np
 
 from slr_pose.errors import SlrPoseError
 from slr_pose.keypoints import mediapipe_names as mpn
-from slr_pose.keypoints.importers import (
+from slr_pose.keypoints.importers.core import (
     Candidate,
     Geometry,
     assemble,
     file_inputs,
-    file_sha256,
     member_sha256,
+    provenance,
     source_index,
 )
-from slr_pose.keypoints.layout import Layout
+from slr_pose.keypoints.inputs import file_sha256
+from slr_pose.keypoints.layout import Layout, face_detail
 from slr_pose.keypoints.store import Sample, SampleInfo, error_reason
 
 PRESETS = {
@@ -488,3 +489,10 @@ def _loader(source: _Source, key: str | None, info: SampleInfo, sha: str, spec: 
         return assemble(replace(info, sha256=sha), layout, index, xyz, vis, numbers)
 
     return load
+
+
+def array_provenance(spec: ColumnSpec, layout: Layout, options: ArrayOptions = ArrayOptions()) -> dict:
+    """How NumPy arrays were read into ``layout``: the store compares it before adding samples to it."""
+    settings = {"face": face_detail(layout), "spec": str(spec), "zero_is_missing": options.zero_is_missing,
+                "trim": options.trim}
+    return provenance("numpy", settings, {"numpy": np.__version__})

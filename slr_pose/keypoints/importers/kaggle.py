@@ -32,8 +32,17 @@ import numpy as np
 
 from slr_pose.errors import SlrPoseError
 from slr_pose.keypoints import mediapipe_names as mpn
-from slr_pose.keypoints.importers import Candidate, Geometry, assemble, file_sha256, require, source_index
-from slr_pose.keypoints.layout import Layout
+from slr_pose.keypoints.importers.core import (
+    Candidate,
+    Geometry,
+    assemble,
+    library_version,
+    provenance,
+    require,
+    source_index,
+)
+from slr_pose.keypoints.inputs import file_sha256
+from slr_pose.keypoints.layout import Layout, face_detail
 from slr_pose.keypoints.store import Sample, SampleInfo
 
 #: Landmark groups in the order of the competition's 543-landmark frames.
@@ -223,3 +232,8 @@ def _candidate(root: Path, row: dict, layout: Layout, index, geometry: Geometry,
         return assemble(info, layout, index, xyz, None, frames)
 
     return Candidate(row["sequence_id"], lambda: file_sha256(path), load)
+
+
+def kaggle_provenance(layout: Layout) -> dict:
+    """How Kaggle parquet files were read into ``layout``: the store compares it before adding samples to it."""
+    return provenance("kaggle", {"face": face_detail(layout)}, {"pyarrow": library_version("pyarrow")})

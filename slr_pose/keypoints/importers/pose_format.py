@@ -36,16 +36,18 @@ import numpy as np
 
 from slr_pose.errors import SlrPoseError
 from slr_pose.keypoints import mediapipe_names as mpn
-from slr_pose.keypoints.importers import (
+from slr_pose.keypoints.importers.core import (
     Candidate,
     Geometry,
     assemble,
     file_inputs,
-    file_sha256,
+    library_version,
+    provenance,
     require,
     source_index,
 )
-from slr_pose.keypoints.layout import Layout
+from slr_pose.keypoints.inputs import file_sha256
+from slr_pose.keypoints.layout import Layout, face_detail
 from slr_pose.keypoints.store import Sample, SampleInfo, error_reason
 
 #: pose-format component -> store group.
@@ -171,3 +173,8 @@ def _loader(path: Path, info: SampleInfo, layout: Layout, person: int, geometry:
         return assemble(full, layout, source_index(layout, names), xyz, conf, np.arange(len(xyz)))
 
     return load
+
+
+def pose_provenance(layout: Layout, person: int = 0) -> dict:
+    """How ``.pose`` files were read into ``layout``: the store compares it before adding samples to it."""
+    return provenance("pose", {"face": face_detail(layout), "person": person}, {"pose-format": library_version("pose-format")})
