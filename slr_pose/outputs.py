@@ -51,7 +51,7 @@ def kind_of(path: str | os.PathLike) -> str:
     if not head:
         return "an empty file"
     if head.startswith(HDF5_MAGIC):
-        return "a pose store" if _is_pose_store(path) else "an HDF5 file"
+        return {"slr-pose-store": "a pose store", "slr-pose-frame-cache": "a frame cache"}.get(_hdf5_format(path), "an HDF5 file")
     if head.startswith(b"PK\x03\x04"):
         return "a zip archive (.npz, .pt or .task)"
     if head.startswith(b"\x89PNG"):
@@ -81,21 +81,22 @@ def _is_arpa(head: bytes) -> bool:
     return head.lstrip().startswith(b"\\data\\")
 
 
-def _is_pose_store(path: Path) -> bool:
+def _hdf5_format(path: Path) -> str:
+    """The ``format`` attribute of an HDF5 file ("" if none); a damaged file counts as a pose store."""
     import h5py
 
     try:
         with h5py.File(path, "r") as f:
             fmt = f.attrs.get("format")
-            return isinstance(fmt, str) and fmt == "slr-pose-store"
+            return fmt if isinstance(fmt, str) else ""
     except Exception:  # noqa: BLE001 - a damaged HDF5 file is still no file to overwrite
-        return True
+        return "slr-pose-store"
 
 
 def is_run_dir(path: str | os.PathLike) -> bool:
     """A training run (or a few-shot study of runs) lives here."""
     path = Path(path)
-    return (path / "config.yaml").is_file() or (path / "checkpoints").is_dir() or (path / "fewshot.json").is_file()
+    return any((path / name).exists() for name in ("config.yaml", "checkpoints", "fewshot.json", "study.json"))
 
 
 def check_output(path: str | os.PathLike, kind: str, *, force: bool = False) -> Path:
@@ -129,6 +130,18 @@ def check_store_output(path: str | os.PathLike) -> Path:
         found = kind_of(path)
         if found != "a pose store":
             raise SlrPoseError(f"{path} holds {found}, not a pose store: it is never overwritten; choose another output name")
+    elif not path.parent.is_dir():
+        raise SlrPoseError(f"output folder {path.parent} does not exist")
+    return path
+
+
+def check_frames_output(path: str | os.PathLike) -> Path:
+    """``path`` as a Path, if it is a frame cache to add to or a free name for a new one."""
+    path = Path(path)
+    if path.exists():
+        found = kind_of(path)
+        if found != "a frame cache":
+            raise SlrPoseError(f"{path} holds {found}, not a frame cache: it is never overwritten; choose another output name")
     elif not path.parent.is_dir():
         raise SlrPoseError(f"output folder {path.parent} does not exist")
     return path

@@ -38,17 +38,21 @@ def export(run_dir: str, output: str, frames: int | None, force: bool) -> None:
     check_output(output, "onnx", force=force)
     check_output(sidecar_path, "text", force=force)
     run = load_run(run_dir)
-    length = frames or run.meta["preprocess"].get("length") or 64
+    rgb = run.modality == "rgb"
+    length = frames or (run.config.data.clip.frames if rgb else run.meta["preprocess"].get("length")) or 64
     report = export_onnx(run.model, output, num_frames=int(length))
+    x = "(N, 3, T, H, W) float32, Kinetics-normalised RGB" if rgb else "(N, C, T, V) float32"
     sidecar = {
         "task": run.task,
-        "inputs": {"x": "(N, C, T, V) float32", "language": "(N,) int64", "frame_mask": "(N, T) bool"},
+        "modality": run.modality,
+        "inputs": {"x": x, "language": "(N,) int64", "frame_mask": "(N, T) bool"},
         "outputs": list(report.outputs),
         "dynamic_axes": {k: list(v) for k, v in report.dynamic_axes.items()},
         "languages": list(run.meta["labels"]),
         "classes": run.meta["labels"],
         "landmarks": run.meta["landmarks"],
         "preprocess": run.meta["preprocess"],
+        "clip": run.meta.get("clip"),
         "model": run.config.model.name,
     }
     write_text(sidecar_path, json.dumps(sidecar, indent=1, ensure_ascii=False))

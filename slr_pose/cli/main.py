@@ -1,5 +1,5 @@
-"""``slr-pose``: the entry point. Each command lives in its own module and is
-imported only when it runs (or when ``--help`` lists it), so start-up stays fast.
+"""``slr-pose``: the entry point. Commands live in modules by topic (``extract.py``: extract and merge) and are
+imported only when one runs (or when ``--help`` lists them), so start-up stays fast.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ COMMANDS = {
     "extract": "extract:extract",
     "merge": "extract:merge",
     "verify": "verify:verify",
+    "frames": "frames:frames",
     "import": "importing:import_group",
     "inspect": "inspect:inspect",
     "train": "train:train",
@@ -29,6 +30,7 @@ COMMANDS = {
     "phoenix": "continuous:phoenix",
     "export": "export:export",
     "fuse": "fuse:fuse",
+    "ablate": "fuse:ablate",
 }
 
 

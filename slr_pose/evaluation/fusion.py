@@ -1,16 +1,20 @@
 """Late fusion of recognition streams and the ablation table that goes with it.
 
 A *stream* is one model's class scores for a set of samples: a trained run
-(joint, bone, motion, ... streams are runs with different ``preprocess.streams``)
-or a scores file written by any other model, e.g. an RGB network. Fused
-scores are a weighted sum of each stream's log-probabilities (per language,
-over that language's classes); the weights are searched on the validation
-split and applied unchanged to the test split.
+(joint, bone, motion, ... streams are runs with different ``preprocess.streams``;
+the RGB stream a run with ``data.modality: rgb``) or a scores file written by
+any model (:func:`save_scores` writes one of a run). Streams are matched by
+sample id. Fused scores are a weighted sum of each stream's log-probabilities
+(per language, over that language's classes). The weights are searched on the
+validation split over the grid :data:`WEIGHT_GRID` per stream, keeping the
+weights with the best validation top-1 and, among equals, the best validation
+log-likelihood; they are then applied unchanged to the test split.
 
-Scores file (``.npz``): ``ids`` (M,) str, ``split`` (M,) str, ``language``
-(M,) str, ``scores`` (M, C_max) float (logits or log-probabilities, columns
-in the order of the run's classes for that language), and ``classes`` (a
-JSON string ``{language: [class, ...]}``) which must equal the runs'.
+Scores file (``.npz``, self-contained): ``ids`` (M,) str, ``split`` (M,) str,
+``language`` (M,) str, ``label`` (M,) str (each sample's true class; ``""``
+where unknown), ``scores`` (M, C_max) float (logits or log-probabilities,
+columns in the order of ``classes`` for that language), and ``classes`` (a
+JSON string ``{language: [class, ...]}``). Files alone fuse: no run, no store.
 """
 
 from __future__ import annotations
@@ -24,16 +28,18 @@ import numpy as np
 
 from slr_pose.errors import SlrPoseError
 from slr_pose.evaluation.islr import run_scores
-from slr_pose.evaluation.samples import run_samples
+from slr_pose.evaluation.samples import run_dataset, run_samples
 from slr_pose.inference.runs import load_run
 from slr_pose.keypoints.importers.arrays import NUMPY_FAILURES
 from slr_pose.keypoints.store import error_reason
-from slr_pose.training.data import PoseDataset
+from slr_pose.outputs import atomic_path
 from slr_pose.training.labels import LabelSpace
 
 SPLITS = ("val", "test")
-#: The arrays of a scores file.
+#: The arrays of a scores file (``label`` may be absent from files of older versions: targets unknown).
 SCORE_ARRAYS = ("ids", "split", "language", "scores", "classes")
+#: Weights tried per stream when the fusion weights are searched on validation.
+WEIGHT_GRID = (0.0, 0.5, 1.0, 1.5, 2.0)
 
 
 @dataclass
@@ -68,10 +74,7 @@ def log_softmax_per_language(scores: np.ndarray, language: np.ndarray, labels: L
 
 
 def run_stream(run_dir: str | Path, store: str | Path) -> StreamScores:
-    """Validation and test scores of a trained isolated-sign run on one of its stores."""
-    import torch
-
-
+    """Validation and test scores of a trained isolated-sign run (pose or RGB) on one of its stores."""
     run = load_run(run_dir)
     if run.task != "islr":
         raise SlrPoseError(f"{run_dir} is not an isolated-sign run; fusion combines class scores")
@@ -79,22 +82,32 @@ def run_stream(run_dir: str | Path, store: str | Path) -> StreamScores:
     parts = []
     for split in SPLITS:
         try:
-            samples, indices, pre, _ = run_samples(run, store, split=split)
+            samples, indices, pre, data = run_samples(run, store, split=split)
         except SlrPoseError:
             continue  # a split the run does not have
-        ds = PoseDataset(samples, indices, pre, labels, train=False)
+        ds = run_dataset(run, samples, indices, labels, data, pre)
         scores, target, language, index = run_scores(run, ds, 64)
         parts.append((samples.ids[index], np.full(len(index), split, dtype=object), language, target, scores))
     if not parts:
         raise SlrPoseError(f"{run_dir} has neither a val nor a test split on {store}")
     ids, split, language, target, scores = (np.concatenate(p) for p in zip(*parts))
-    del torch
     return StreamScores(Path(run_dir).name, labels, ids, split, language, target,
                         log_softmax_per_language(scores, language, labels))
 
 
-def file_stream(path: str | Path, labels: LabelSpace) -> StreamScores:
-    """A stream from a scores file (see the module docstring)."""
+def save_scores(stream: StreamScores, path: str | Path) -> None:
+    """Write a stream as a self-contained scores file (see the module docstring), atomically."""
+    labels = stream.labels
+    names = np.array([labels.classes[labels.languages[li]][t] if t >= 0 else "" for li, t in zip(stream.language, stream.target)])
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, ids=stream.ids.astype(str), split=stream.split.astype(str),
+                 language=np.array([labels.languages[li] for li in stream.language]), label=names,
+                 scores=np.where(np.isfinite(stream.log_probs), stream.log_probs, -1e30).astype(np.float32),
+                 classes=np.array(json.dumps(labels.to_json(), ensure_ascii=False)))
+
+
+def file_stream(path: str | Path, labels: LabelSpace | None = None) -> StreamScores:
+    """A stream from a scores file (see the module docstring); ``labels``, when given, must be its classes."""
     path = Path(path)
     lacking, data = list(SCORE_ARRAYS), {}
     try:
@@ -102,14 +115,15 @@ def file_stream(path: str | Path, labels: LabelSpace) -> StreamScores:
         if isinstance(loaded, np.lib.npyio.NpzFile):  # else a plain .npy array
             with loaded as z:
                 lacking = [k for k in SCORE_ARRAYS if k not in z.files]
-                data = {k: z[k] for k in SCORE_ARRAYS if k not in lacking}
+                data = {k: z[k] for k in (*SCORE_ARRAYS, "label") if k in z.files}
     except NUMPY_FAILURES as e:
         raise SlrPoseError(f"{path} is not a scores file ({error_reason(e)})") from None
     if lacking:
         raise SlrPoseError(f"{path} is not a scores file: it lacks {', '.join(lacking)} (needs {', '.join(SCORE_ARRAYS)})")
     classes = _classes(data["classes"], path)
-    if classes != labels:
+    if labels is not None and classes != labels:
         raise SlrPoseError(f"{path} scores other classes than the runs")
+    labels = classes
     scores, width = data["scores"], max(labels.sizes.values())
     if scores.ndim != 2 or scores.dtype.kind not in "fiu" or scores.shape[1] < width:
         raise SlrPoseError(f"{path}: scores is {scores.dtype} {scores.shape}, expected numbers (samples, {width} or more classes)")
@@ -128,8 +142,24 @@ def file_stream(path: str | Path, labels: LabelSpace) -> StreamScores:
     bad = np.isnan(scores).any(1) | np.isposinf(scores).any(1) | ~(np.isfinite(scores) & own).any(1)
     if bad.any():
         raise SlrPoseError(f"{path}: sample {str(data['ids'][np.argmax(bad)])!r} has NaN, +inf or no finite score")
+    target = _targets(path, data["label"], labels, language) if "label" in data else np.full(m, -1)
     return StreamScores(path.stem, labels, data["ids"].astype(str).astype(object), data["split"].astype(str).astype(object),
-                        language, np.full(m, -1), log_softmax_per_language(scores, language, labels))
+                        language, target, log_softmax_per_language(scores, language, labels))
+
+
+def _targets(path: Path, names: np.ndarray, labels: LabelSpace, language: np.ndarray) -> np.ndarray:
+    """Class index of each row's ``label`` (-1 where empty); a label outside its language's classes is an error."""
+    m = len(language)
+    if names.shape != (m,) or names.dtype.kind not in "US":
+        raise SlrPoseError(f"{path}: label has shape {names.shape} and dtype {names.dtype}, expected ({m},) text")
+    out = np.full(m, -1)
+    for k, (li, name) in enumerate(zip(language, names.astype(str))):
+        if name:
+            classes = labels.classes[labels.languages[li]]
+            if name not in classes:
+                raise SlrPoseError(f"{path}: label {name!r} is not a class of language {labels.languages[li]!r}")
+            out[k] = classes.index(name)
+    return out
 
 
 def _classes(value: np.ndarray, path: Path) -> LabelSpace:
@@ -149,7 +179,7 @@ def align(streams: list[StreamScores]) -> tuple[np.ndarray, np.ndarray, np.ndarr
     """Common samples of every stream: ``(ids, split, language, target, log_probs (S, M, C))``."""
     base = next((s for s in streams if (s.target >= 0).all()), None)
     if base is None:
-        raise SlrPoseError("fusion needs at least one trained run (scores files carry no targets)")
+        raise SlrPoseError("fusion needs one stream whose every sample has its true class: a run, or a scores file with labels")
     for s in streams:
         if s.labels != base.labels:
             raise SlrPoseError(f"streams {base.name!r} and {s.name!r} have different classes; fuse runs of the same data")
@@ -168,8 +198,8 @@ def fused(stacked: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(stacked[0]), out, -np.inf)
 
 
-def search_weights(stacked: np.ndarray, target: np.ndarray, grid=(0.0, 0.5, 1.0, 1.5, 2.0)) -> np.ndarray:
-    """Weights (first stream fixed at 1 unless 0 is better) maximising accuracy, then likelihood."""
+def search_weights(stacked: np.ndarray, target: np.ndarray, grid=WEIGHT_GRID) -> np.ndarray:
+    """The weights of ``grid`` per stream (not all zero) with the best accuracy, then the best mean log-likelihood."""
     k = stacked.shape[0]
     best, best_key = np.ones(k), (-1.0, -np.inf)
     for w in itertools.product(grid, repeat=k):
@@ -205,7 +235,9 @@ def ablation(streams: list[StreamScores]) -> dict:
 
 
 def ablation_table(result: dict) -> str:
-    lines = [f"Validation: {result['val_samples']} samples; test: {result['test_samples']} samples.", "",
+    grid = ", ".join(f"{w:g}" for w in WEIGHT_GRID)
+    lines = [f"Validation: {result['val_samples']} samples; test: {result['test_samples']} samples. Searched weights: "
+             f"each stream's from {{{grid}}}, best validation top-1, then best validation log-likelihood.", "",
              "| streams | weights | val top-1 | test top-1 |", "|---|---|---|---|"]
     for r in result["rows"]:
         w = ", ".join(f"{x:g}" for x in r["weights"])

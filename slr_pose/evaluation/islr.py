@@ -10,10 +10,10 @@ import numpy as np
 import torch
 
 from slr_pose.evaluation.cslr import evaluate_cslr_run
-from slr_pose.evaluation.samples import run_samples
+from slr_pose.evaluation.samples import run_dataset, run_samples
 from slr_pose.inference.runs import LoadedRun, load_run
 from slr_pose.outputs import atomic_path, write_text
-from slr_pose.training.data import PoseDataset, collate
+from slr_pose.training.data import collate
 from slr_pose.training.islr import score_batches
 from slr_pose.training.labels import Grouping, LabelSpace
 from slr_pose.training.metrics import Evaluation, evaluate_scores
@@ -38,10 +38,10 @@ def score_run(
     ``groups``: a VSSign table for the grouped metrics (default: the run's own grouping, if any).
     """
     labels = LabelSpace.from_json(run.meta["labels"])
-    samples, indices, pre, _ = run_samples(run, store, split=split, language=language)
+    samples, indices, pre, data = run_samples(run, store, split=split, language=language)
     for lang in sorted(set(samples.language[indices])):
         labels.language_index(lang)
-    scores, target, lang, _ = run_scores(run, PoseDataset(samples, indices, pre, labels, train=False), batch_size)
+    scores, target, lang, _ = run_scores(run, run_dataset(run, samples, indices, labels, data, pre), batch_size)
     grouping = Grouping.load(groups) if groups else run.grouping
     return evaluate_scores(scores, target, lang, labels, grouping=grouping), labels
 

@@ -1,4 +1,4 @@
-"""Which samples of a store a trained run is scored on, as its data pipeline sees them."""
+"""Which samples of a store a trained run is scored on, and the dataset its pipeline (landmarks or RGB) makes of them."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from slr_pose.errors import SlrPoseError
 from slr_pose.inference.runs import LoadedRun
 from slr_pose.training.config import SplitConfig, StoreSource
-from slr_pose.training.data import load_samples, open_stores
+from slr_pose.training.data import PoseDataset, load_samples, open_stores
+from slr_pose.training.rgb import RGBDataset, open_caches
 
 
 def run_samples(run: LoadedRun, store: str | Path, *, split: str = "all", language: str = "", task: str | None = None):
@@ -47,4 +49,13 @@ def run_samples(run: LoadedRun, store: str | Path, *, split: str = "all", langua
         indices = np.arange(len(samples)) if split == "all" else np.flatnonzero(stored == split)
     if len(indices) == 0:
         raise SlrPoseError(f"store {store} has no samples in split {split!r}")
-    return samples, indices, [run.preprocessor(s.layout) for s in samples.stores], data
+    pre = [run.preprocessor(s.layout) for s in samples.stores] if run.modality == "pose" else []
+    return samples, indices, pre, data
+
+
+def run_dataset(run: LoadedRun, samples, indices, labels, data, pre) -> torch.utils.data.Dataset:
+    """The evaluation dataset of :func:`run_samples`' result: landmarks through ``pre``, or RGB clips of the frame caches."""
+    if run.modality == "rgb":
+        caches = open_caches(samples, [src.frames_path for src in data.stores])
+        return RGBDataset(samples, indices, caches, labels, run.config.data.clip, train=False)
+    return PoseDataset(samples, indices, pre, labels, train=False)

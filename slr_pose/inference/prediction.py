@@ -16,6 +16,11 @@ from slr_pose.keypoints.extraction import ExtractOptions, extract_video
 from slr_pose.keypoints.inputs import VideoInput
 from slr_pose.keypoints.store import PoseStore, Sample
 from slr_pose.keypoints.video import VIDEO_EXTENSIONS
+from slr_pose.rgb.cache import FrameCache
+from slr_pose.rgb.cache_build import CropSettings, crop_video
+from slr_pose.rgb.clips import ClipSampling, sign_range, to_model_input
+from slr_pose.rgb.crop import DEFAULT_MARGIN
+from slr_pose.training.config import default_frames_path
 from slr_pose.training.cslr_decoding import (
     DecoderSettings,
     check_window,
@@ -25,6 +30,7 @@ from slr_pose.training.cslr_decoding import (
     windowed_log_probs,
 )
 from slr_pose.training.labels import LabelSpace
+from slr_pose.training.rgb import VideoClip
 
 
 def extraction_options(run: LoadedRun):
@@ -116,8 +122,10 @@ def predict(run_dir: str | Path, source: str | Path, *, sample_id: str | None = 
                                f"{run_dir} recognises isolated signs")
     lang = _language(run, language)
     sample = load_input(run, source, sample_id)
-    pre = run.preprocessor(sample.layout_or())
-    out = pre(sample)
+    if run.modality == "rgb":
+        out = rgb_clip(run, source, sample, sample_id)
+    else:
+        out = run.preprocessor(sample.layout_or())(sample)
     x = torch.from_numpy(out.x)[None]
     mask = torch.from_numpy(np.asarray(out.frame_mask))[None]
     lang_id = torch.tensor([list(run.meta["labels"]).index(lang)])
@@ -131,6 +139,24 @@ def predict(run_dir: str | Path, source: str | Path, *, sample_id: str | None = 
     settings = DecoderSettings.of_run(run_dir).override(beam_width, lm_weight, insertion_bonus)
     return _decode_continuous(run, Path(run_dir), lang, (x, mask, lang_id), out, sample, settings,
                               DEFAULT_WINDOW if window is None else window, DEFAULT_LOOKAHEAD if lookahead is None else lookahead)
+
+
+def rgb_clip(run: LoadedRun, source: str | Path, sample: Sample, sample_id: str | None) -> VideoClip:
+    """The centred RGB clip of a stored sample (its store's frame cache) or of a video (cropped now)."""
+    clip = run.config.data.clip
+    start, stop = sign_range(sample.info)
+    idx = ClipSampling(clip.frames, clip.stride).indices(sample.info.length, start=start, stop=stop)
+    if sample_id:
+        cache = FrameCache(default_frames_path(str(source)))
+        frames = cache.clip(sample_id, idx)
+    else:
+        crop = (run.meta.get("frames") or [{}])[0].get("crop", {})
+        settings = CropSettings(side=int(crop.get("side", clip.side)), margin=float(crop.get("margin", DEFAULT_MARGIN)))
+        options = extraction_options(run)
+        crops, _, _ = crop_video(sample, Path(source), settings, {"fps": options.fps, "max_side": options.max_side})
+        frames = crops[idx]
+    x = to_model_input(frames, clip.side)
+    return VideoClip(x, np.ones(len(idx), bool), idx.astype(np.float32))
 
 
 def _decode_continuous(run, run_dir: Path, lang: str, inputs, out, sample: Sample, settings, window: int,

@@ -31,7 +31,9 @@ def _meta_problem(meta: Mapping) -> str | None:
     for key in ("config", "preprocess"):
         if not isinstance(meta.get(key), Mapping):
             return f"{key} is not a mapping"
-    if not _strings(meta.get("landmarks")) or not meta["landmarks"]:
+    if meta.get("modality", "pose") not in ("pose", "rgb"):
+        return f"modality {meta.get('modality')!r} is not pose or rgb"
+    if not _strings(meta.get("landmarks")) or (not meta["landmarks"] and meta.get("modality", "pose") == "pose"):
         return "landmarks is not a list of landmark names"
     labels = meta.get("labels")
     if not isinstance(labels, Mapping) or not labels or not all(isinstance(k, str) and _strings(v) for k, v in labels.items()):
@@ -53,6 +55,11 @@ class LoadedRun:
     @property
     def task(self) -> str:
         return self.meta.get("task", "islr")
+
+    @property
+    def modality(self) -> str:
+        """``"pose"`` (landmarks) or ``"rgb"`` (clips of a frame cache)."""
+        return self.meta.get("modality", "pose")
 
     @property
     def grouping(self):
@@ -96,7 +103,8 @@ def load_run(run_dir: str | Path, *, which: str = "best") -> LoadedRun:
         config = config_from_dict(meta["config"])
         # The model's shape depends only on the subset's landmarks and the streams.
         run = LoadedRun(torch.nn.Identity(), config, meta)
-        pre = run.preprocessor(Layout("checkpoint", tuple(meta["landmarks"])))
+        # RGB clips are described by the config's clip settings, landmarks by the subset and streams
+        pre = config.data.clip if run.modality == "rgb" else run.preprocessor(Layout("checkpoint", tuple(meta["landmarks"])))
     except SlrPoseError as e:
         raise SlrPoseError(f"{run_dir}: the checkpoint's metadata is damaged ({e})") from None
     if run.task == "islr":

@@ -20,7 +20,7 @@ __getattr__, __all__ = lazy_exports(__name__, {
     "gated_soft_cross_entropy": "losses", "recognition_loss": "losses",
     "MixPlan": "mixing", "mix_plan": "mixing", "mix_within_language": "mixing",
     "Recognizer": "recognizer", "RecognizerOutput": "recognizer", "load_encoder_state": "recognizer",
-    "DEFAULT_MODEL": "zoo", "create_model": "zoo", "list_models": "zoo",
+    "DEFAULT_MODEL": "zoo", "DEFAULT_MODELS": "zoo", "create_model": "zoo", "list_models": "zoo", "model_modality": "zoo",
     "register_model": "registry",
     "export_onnx": "export",  # pulls in onnx/onnxruntime only when asked for
 })  # fmt: skip

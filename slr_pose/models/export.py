@@ -90,7 +90,9 @@ def example_inputs(model: nn.Module, batch_size: int, num_frames: int, seed: int
     """Random ``x``, cycling language ids and a frame mask (real frames first) that fit ``model``."""
     enc = model.encoder
     g = torch.Generator().manual_seed(seed)
-    x = torch.randn(batch_size, enc.in_channels, num_frames, enc.num_nodes, generator=g)
+    side = getattr(enc, "side", None)  # a video encoder reads (N, 3, T, H, W)
+    tail = (side, side) if side else (enc.num_nodes,)
+    x = torch.randn(batch_size, enc.in_channels, num_frames, *tail, generator=g)
     language = torch.arange(batch_size) % len(model.languages)
     if lengths is None:
         lengths = [num_frames] * batch_size
@@ -101,16 +103,20 @@ def example_inputs(model: nn.Module, batch_size: int, num_frames: int, seed: int
 @contextlib.contextmanager
 def _quiet_exporter():
     """Keep the exporter's progress lines and optional-operator warnings off the user's console."""
-    logger = logging.getLogger("torch.onnx._internal.exporter._registration")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
+    # the symbolic-shape solver logs the shapes it cannot simplify: noise for a user, not a failure
+    loggers = [logging.getLogger(n) for n in ("torch.onnx._internal.exporter._registration", "torch.utils._sympy",
+                                              "torch.fx.experimental.symbolic_shapes")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
     try:
         with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)  # torch-internal deprecations
             warnings.filterwarnings("ignore", message="The tensor attributes .* were assigned during export")
             yield
     finally:
-        logger.setLevel(level)
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
 
 
 def export_onnx(model: nn.Module, path: str | Path, num_frames: int = 64, batch_size: int = 2,
@@ -146,10 +152,13 @@ def export_onnx(model: nn.Module, path: str | Path, num_frames: int = 64, batch_
         axes = {"x": ("batch", "time"), "language": ("batch",), "frame_mask": ("batch", "time")}
         if not time_dynamic:
             axes = {"x": ("batch",), "language": ("batch",), "frame_mask": ("batch",)}
-    with torch.no_grad(), _quiet_exporter():
-        program = torch.onnx.export(graph, args, dynamo=True, input_names=["x", "language", "frame_mask"],
-                                    output_names=list(outputs), dynamic_shapes=dynamic_shapes,
-                                    opset_version=opset, verbose=False)
+    try:
+        program = _export(graph, args, outputs, dynamic_shapes, opset)
+    except Exception as e:  # noqa: BLE001 - the exporter's failures are many kinds; each is one line for the user
+        if not dynamic:
+            raise SlrPoseError(f"torch's ONNX exporter cannot export this model ({_first_line(e)})") from None
+        # some models (MViT's relative positions) export only with fixed shapes: batch and time as traced
+        program, dynamic, axes = _export(graph, args, outputs, None, opset, what=e), False, {}
     diff = float("nan")
     with atomic_path(path) as tmp:  # only a graph that passed its check replaces the file
         program.save(str(tmp))
@@ -161,6 +170,26 @@ def export_onnx(model: nn.Module, path: str | Path, num_frames: int = 64, batch_
             if not diff <= atol:
                 raise SlrPoseError(f"onnxruntime differs from torch by {diff:.3g} (> {atol}) for {path}")
     return ExportReport(path, ("x", "language", "frame_mask"), outputs, axes, diff)
+
+
+def _export(graph: nn.Module, args, outputs, dynamic_shapes, opset: int, what: BaseException | None = None):
+    """``torch.onnx.export`` (dynamo) of ``graph``; ``what``: the failure of a first, dynamic try."""
+    try:
+        with torch.no_grad(), _quiet_exporter():
+            return torch.onnx.export(graph, args, dynamo=True, input_names=["x", "language", "frame_mask"],
+                                     output_names=list(outputs), dynamic_shapes=dynamic_shapes,
+                                     opset_version=opset, verbose=False)
+    except Exception as e:  # noqa: BLE001
+        if dynamic_shapes is not None:
+            raise
+        first = f"with dynamic shapes: {_first_line(what)}; " if what is not None else ""
+        raise SlrPoseError(f"torch's ONNX exporter cannot export this model ({first}with fixed shapes: {_first_line(e)})") from None
+
+
+def _first_line(e: BaseException | None) -> str:
+    text = " ".join(str(e).split()) if e is not None else ""
+    text = text.replace("\x1b[96m", "").replace("\x1b[0m", "")
+    return f"{type(e).__name__}: {text[:200]}"
 
 
 def compare_with_torch(graph: nn.Module, path: Path, inputs: tuple[torch.Tensor, ...]) -> float:

@@ -131,7 +131,12 @@ def mix_within_language(x: torch.Tensor, target: torch.Tensor, language: torch.T
 
 def apply_plan(plan: MixPlan, x: torch.Tensor, target: torch.Tensor, frame_mask: torch.Tensor,
                num_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mix ``x`` and the targets as ``plan`` says; see :func:`mix_within_language`."""
+    """Mix ``x`` and the targets as ``plan`` says; see :func:`mix_within_language`.
+
+    ``x`` is ``(N, C, T, ...)``: landmarks ``(N, C, T, V)`` or RGB clips ``(N, 3, T, H, W)``.
+    """
+    shape = x.shape
+    x = x.reshape(shape[0], shape[1], shape[2], -1)  # (N, C, T, V or H * W)
     partner = torch.from_numpy(plan.partner).to(x.device)
     lam = torch.as_tensor(plan.lam, dtype=x.dtype, device=x.device)
     soft = F.one_hot(target, num_classes).to(x.dtype) if target.dim() == 1 else target.to(x.dtype)
@@ -145,4 +150,4 @@ def apply_plan(plan: MixPlan, x: torch.Tensor, target: torch.Tensor, frame_mask:
         mixed = x.permute(0, 2, 1, 3)[src[..., 0], src[..., 1]].permute(0, 2, 1, 3).contiguous()
     else:
         mixed = x
-    return mixed, soft
+    return mixed.reshape(shape), soft

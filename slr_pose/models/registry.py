@@ -25,23 +25,44 @@ from slr_pose.errors import SlrPoseError
 #: 64-frame clip on one CPU thread, and among the best on the small-data probe of
 #: benchmarks/models.py (see benchmarks/results/models.md).
 DEFAULT_MODEL = "conv_transformer_graph"
+#: The default encoder of each input modality: landmarks, or RGB clips (Logos' model).
+DEFAULT_MODELS = {"pose": DEFAULT_MODEL, "rgb": "mvit_v2_s"}
+MODALITIES = tuple(DEFAULT_MODELS)
 
 _MODELS: dict[str, Callable] = {}
+_MODALITY: dict[str, str] = {}
 F = TypeVar("F", bound=Callable)
 
 
-def register_model(fn: F) -> F:
-    """Register ``fn`` under its own name; it builds an encoder from the data's shape."""
-    name = fn.__name__
-    if name in _MODELS:
-        raise ValueError(f"model {name!r} is registered twice")
-    _MODELS[name] = fn
-    return fn
+def register_model(fn: F | None = None, *, modality: str = "pose"):
+    """Register ``fn`` under its own name; it builds an encoder from the data's shape.
+
+    ``@register_model`` registers a pose encoder (input ``(N, C, T, V)``);
+    ``@register_model(modality="rgb")`` a video encoder (input ``(N, 3, T, H, W)``).
+    """
+    if modality not in MODALITIES:
+        raise ValueError(f"unknown modality {modality!r}; one of {', '.join(MODALITIES)}")
+
+    def register(f: F) -> F:
+        name = f.__name__
+        if name in _MODELS:
+            raise ValueError(f"model {name!r} is registered twice")
+        _MODELS[name], _MODALITY[name] = f, modality
+        return f
+
+    return register(fn) if fn is not None else register
 
 
-def list_models() -> list[str]:
-    """Names of the registered encoders, sorted (every family, once :mod:`.zoo` is imported)."""
-    return sorted(_MODELS)
+def list_models(modality: str | None = None) -> list[str]:
+    """Names of the registered encoders (of one modality), sorted (every family, once :mod:`.zoo` is imported)."""
+    return sorted(n for n in _MODELS if modality is None or _MODALITY[n] == modality)
+
+
+def model_modality(name: str) -> str:
+    """``"pose"`` or ``"rgb"``: what the encoder registered as ``name`` reads."""
+    if name not in _MODELS:
+        raise SlrPoseError(f"unknown model {name!r}; choose one of {', '.join(sorted(_MODELS))}")
+    return _MODALITY[name]
 
 
 def create_model(name: str, **kwargs):

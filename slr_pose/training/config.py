@@ -46,10 +46,38 @@ class StoreSource:
         path: the ``.h5`` store (relative paths resolve against the config file).
         language: language tag for every sample; empty keeps the store's own
             ``language`` column (which must then be filled).
+        frames: the store's RGB frame cache (``slr-pose frames``), read when
+            ``data.modality`` is ``rgb``; empty: ``STORE.frames.h5`` beside the store.
     """
 
     path: str
     language: str = ""
+    frames: str = ""
+
+    @property
+    def frames_path(self) -> str:
+        return self.frames or default_frames_path(self.path)
+
+
+def default_frames_path(store: str) -> str:
+    """Where ``slr-pose frames STORE`` keeps the frame cache of a store by default: ``STORE.frames.h5``."""
+    p = Path(store)
+    return str(p.with_name(p.stem + ".frames.h5"))
+
+
+@dataclass(frozen=True)
+class ClipConfig:
+    """RGB clips as the video encoder sees them (``data.modality: rgb``), sampled as Logos does.
+
+    Args:
+        frames: T, frames per clip (16 or 32).
+        stride: stored frames between two clip frames.
+        side: H = W fed to the encoder (the cached crops are resized to it; 224 in Logos, 112 on a CPU).
+    """
+
+    frames: int = 16
+    stride: int = 2
+    side: int = 112
 
 
 @dataclass(frozen=True)
@@ -81,7 +109,9 @@ class DataConfig:
     """
 
     stores: tuple[StoreSource, ...] = ()
+    modality: str = "pose"  # "pose": landmarks through preprocess; "rgb": clips of the stores' frame caches
     preprocess: PreprocessConfig = PreprocessConfig()
+    clip: ClipConfig = ClipConfig()
     split: SplitConfig = SplitConfig()
     groups: str = ""  # VSSign grouping table (CSV gloss,group); empty: ungrouped labels
     shots: int = 0  # k-shot: keep k training samples per class (0: all)
@@ -143,6 +173,7 @@ class Config:
 
 
 TASKS = ("islr", "cslr")
+MODALITIES = ("pose", "rgb")
 SPLIT_MODES = ("column", "signer", "random")
 TARGETS = ("glosses", "transcript")
 
@@ -246,6 +277,8 @@ def _validate(obj: Any, prefix: str) -> None:
 
     if isinstance(obj, Config) and obj.task not in TASKS:
         raise bad("task", obj.task, f"must be one of {', '.join(TASKS)}")
+    if isinstance(obj, Config) and obj.data.modality == "rgb" and obj.task != "islr":
+        raise bad("data.modality", obj.data.modality, "RGB clips are for isolated signs (task: islr)")
     if isinstance(obj, SplitConfig):
         if obj.mode not in SPLIT_MODES:
             raise bad("mode", obj.mode, f"must be one of {', '.join(SPLIT_MODES)}")
@@ -259,6 +292,12 @@ def _validate(obj: Any, prefix: str) -> None:
             raise bad("shots/workers", (obj.shots, obj.workers), "must not be negative")
         if obj.target not in TARGETS:
             raise bad("target", obj.target, f"must be one of {', '.join(TARGETS)}")
+        if obj.modality not in MODALITIES:
+            raise bad("modality", obj.modality, f"must be one of {', '.join(MODALITIES)}")
+    if isinstance(obj, ClipConfig):
+        if obj.frames < 1 or obj.stride < 1 or not 16 <= obj.side <= 1024:
+            raise bad("frames/stride/side", (obj.frames, obj.stride, obj.side),
+                      "need frames >= 1, stride >= 1 and a side of 16..1024 pixels")
     if isinstance(obj, TrainConfig):
         for k in ("epochs", "batch_size"):
             if getattr(obj, k) < 1:
@@ -337,7 +376,7 @@ def load_config(path: str | Path, overrides: list[str] = ()) -> Config:
     def resolve(p: str) -> str:
         return p if not p or Path(p).is_absolute() else str((path.parent / p).resolve())
 
-    stores = tuple(dataclasses.replace(s, path=resolve(s.path)) for s in config.data.stores)
+    stores = tuple(dataclasses.replace(s, path=resolve(s.path), frames=resolve(s.frames)) for s in config.data.stores)
     data = dataclasses.replace(config.data, stores=stores, groups=resolve(config.data.groups))
     model = dataclasses.replace(config.model, init=resolve(config.model.init))
     return dataclasses.replace(config, data=data, model=model)

@@ -281,11 +281,16 @@ class PoseDataset(torch.utils.data.Dataset):
 
 def collate(items: list[tuple]) -> dict:
     """A batch of tensors (see the module docstring); time padded to the longest sample."""
-    padded = pad([out for out, _ in items])
+    outs = [out for out, _ in items]
+    if outs[0].x.ndim == 4:  # RGB clips (3, T, H, W) of one length: stacked as they are
+        x, frame_mask, source_index = (np.stack([getattr(o, k) for o in outs]) for k in ("x", "frame_mask", "source_index"))
+    else:
+        padded = pad(outs)
+        x, frame_mask, source_index = padded.x, padded.frame_mask, padded.source_index
     extras = [item for _, item in items]
     batch = {
-        "x": torch.from_numpy(padded.x),
-        "frame_mask": torch.from_numpy(padded.frame_mask),
+        "x": torch.from_numpy(x),
+        "frame_mask": torch.from_numpy(frame_mask),
         "language": torch.tensor([it["language"] for it in extras], dtype=torch.long),
         "index": torch.tensor([it["index"] for it in extras], dtype=torch.long),
     }
@@ -296,7 +301,7 @@ def collate(items: list[tuple]) -> dict:
     if "tokens" in extras[0]:
         batch["tokens"] = torch.from_numpy(np.concatenate([it["tokens"] for it in extras]).astype(np.int64))
         batch["token_lengths"] = torch.tensor([len(it["tokens"]) for it in extras], dtype=torch.long)
-        batch["source_index"] = torch.from_numpy(padded.source_index)
+        batch["source_index"] = torch.from_numpy(source_index)
     if "spans" in extras[0]:
         spans = np.zeros((len(extras), max(len(it["spans"]) for it in extras), 2), np.int64)
         glosses = np.zeros(spans.shape[:2], np.int64)

@@ -9,21 +9,36 @@ import torch
 
 from slr_pose.errors import SlrPoseError
 from slr_pose.models import (
-    DEFAULT_MODEL,
+    DEFAULT_MODELS,
     CTCRecognizer,
     Recognizer,
     create_model,
+    list_models,
     load_encoder_state,
+    model_modality,
 )
-from slr_pose.training.config import ModelConfig
+from slr_pose.training.config import ClipConfig, ModelConfig
 
 
 def build_encoder(config: ModelConfig, pre) -> torch.nn.Module:
-    """The registered encoder for the pipeline ``pre`` (its channels, nodes and skeleton)."""
+    """The registered encoder for the input ``pre`` describes.
 
+    ``pre`` is a landmark pipeline (:class:`~slr_pose.graphs.normalisation.Preprocessor`:
+    its channels, nodes and skeleton) for a pose encoder, or a :class:`ClipConfig`
+    (frames and side) for a video encoder; an empty ``config.name`` takes the
+    modality's default (:data:`~slr_pose.models.DEFAULT_MODELS`).
+    """
+    rgb = isinstance(pre, ClipConfig)
+    modality = "rgb" if rgb else "pose"
+    name = config.name or DEFAULT_MODELS[modality]
+    if model_modality(name) != modality:
+        raise SlrPoseError(f"model {name!r} reads {model_modality(name)} input, but data.modality is {modality}; "
+                           f"choose one of {', '.join(list_models(modality))}")
+    if rgb:
+        return create_model(name, in_channels=3, num_frames=pre.frames, side=pre.side, **dict(config.kwargs))
     skeleton = pre.skeleton
     return create_model(
-        config.name or DEFAULT_MODEL,
+        name,
         in_channels=pre.num_channels,
         num_nodes=pre.num_nodes,
         adjacency=skeleton.adjacency("spatial"),
@@ -33,7 +48,7 @@ def build_encoder(config: ModelConfig, pre) -> torch.nn.Module:
 
 
 def build_recognizer(config: ModelConfig, classes: dict[str, int], pre) -> torch.nn.Module:
-
+    """An encoder (see :func:`build_encoder`) under one classification head per language."""
     return Recognizer(build_encoder(config, pre), classes, boundary=config.boundary)
 
 

@@ -37,6 +37,7 @@ class Task:
 
     task = ""
     score_name = ""  # the validation metric that picks the best epoch (higher is better)
+    preprocessors: list = []
 
     def __init__(self, config: Config, samples: SampleSet) -> None:
         self.config = config
@@ -45,20 +46,31 @@ class Task:
         if len(train) == 0:
             raise SlrPoseError("the training split is empty (check data.split and the stores' split column)")
         self.labels = self.label_space(train)
-        train_pre = build_preprocessors(preprocess_config(config, train=True), s.stores)
-        self.preprocessors = build_preprocessors(preprocess_config(config, train=False), s.stores)
-        self.warnings = coverage_warnings(s.stores, self.preprocessors)
-        kw = self.dataset_options()
-        self.train_set = PoseDataset(s, train, train_pre, self.labels, train=True, seed=config.train.seed,
-                                     **kw, **self.training_options())
+        self.warnings: list[str] = []
+        self.prepare()
         val, test = s.where("val"), s.where("test")
-        self.val_set = PoseDataset(s, val, self.preprocessors, self.labels, train=False, **kw) if len(val) else None
-        self.test_set = PoseDataset(s, test, self.preprocessors, self.labels, train=False, **kw) if len(test) else None
+        self.train_set = self.dataset(train, train=True)
+        self.val_set = self.dataset(val, train=False) if len(val) else None
+        self.test_set = self.dataset(test, train=False) if len(test) else None
         self.model = self.build_model()
         if config.model.init:
             load_encoder_init(self.model, config.model.init)
         if config.model.freeze_encoder:
             self.model.freeze_encoder(True)
+
+    def prepare(self) -> None:
+        """Make what turns stored samples into model input: one landmark pipeline per store."""
+        s, config = self.samples, self.config
+        self._train_pre = build_preprocessors(preprocess_config(config, train=True), s.stores)
+        self.preprocessors = build_preprocessors(preprocess_config(config, train=False), s.stores)
+        self.warnings = coverage_warnings(s.stores, self.preprocessors)
+
+    def dataset(self, indices, *, train: bool) -> torch.utils.data.Dataset:
+        """The model-ready samples of ``indices``, augmented when ``train``."""
+        pre = self._train_pre if train else self.preprocessors
+        extra = self.training_options() if train else {}
+        return PoseDataset(self.samples, indices, pre, self.labels, train=train, seed=self.config.train.seed,
+                           **self.dataset_options(), **extra)
 
     # -- what a task says about itself
     def label_space(self, train) -> LabelSpace:

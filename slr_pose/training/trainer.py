@@ -33,12 +33,13 @@ import torch
 
 from slr_pose import __version__
 from slr_pose.errors import SlrPoseError
-from slr_pose.models import DEFAULT_MODEL
+from slr_pose.models import DEFAULT_MODELS
 from slr_pose.outputs import atomic_path, check_output_dir, write_text
 from slr_pose.training.config import Config, config_from_dict
 from slr_pose.training.cslr import CSLRTask
 from slr_pose.training.data import collate
 from slr_pose.training.islr import ISLRTask
+from slr_pose.training.rgb import RGBTask
 from slr_pose.training.runtime import (
     Dist,
     atomic_save,
@@ -58,10 +59,13 @@ def resolve_defaults(config: Config) -> Config:
     """Fill in what "default" means today (the model name), so the run records it."""
     if config.model.name:
         return config
-    return dataclasses.replace(config, model=dataclasses.replace(config.model, name=DEFAULT_MODEL))
+    name = DEFAULT_MODELS[config.data.modality]
+    return dataclasses.replace(config, model=dataclasses.replace(config.model, name=name))
 
 
 def build_task(config: Config) -> Task:
+    if config.data.modality == "rgb":
+        return RGBTask(config)
     return ISLRTask(config) if config.task == "islr" else CSLRTask(config)
 
 

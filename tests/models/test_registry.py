@@ -63,7 +63,7 @@ def _step(model, x, mask, lang, y, bnd):
     return loss
 
 
-@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize("name", list_models("pose"))
 def test_every_model_meets_the_encoder_contract(name, graph57, msl, make_encoder):
     x_all, y_all = msl
     pick = torch.tensor([0, 20, 40, 70])  # four different signs
@@ -120,7 +120,7 @@ def test_every_model_meets_the_encoder_contract(name, graph57, msl, make_encoder
         torch.testing.assert_close(fb[real], fa[real], atol=1e-4, rtol=1e-4)
 
 
-@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize("name", list_models("pose"))
 def test_every_model_runs_on_the_hands_graph(name, hands_graph, make_encoder):
     enc = make_encoder(name, hands_graph, in_channels=2).eval()
     x = torch.randn(2, 2, 17, hands_graph.num_nodes)
