@@ -16,12 +16,14 @@ bytes of an existing path.
 from __future__ import annotations
 
 import errno
+import fcntl
 import gzip
 import os
 import re
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from slr_pose.errors import SlrPoseError
 
@@ -123,25 +125,13 @@ def check_output(path: str | os.PathLike, kind: str, *, force: bool = False) -> 
     return path
 
 
-def check_store_output(path: str | os.PathLike) -> Path:
-    """``path`` as a Path, if it is a pose store to add to or a free name for a new one."""
+def check_store_output(path: str | os.PathLike, kind: str = "a pose store") -> Path:
+    """``path`` as a Path, if it is a file of ``kind`` to add to (a pose store, a frame cache) or a free name."""
     path = Path(path)
     if path.exists():
         found = kind_of(path)
-        if found != "a pose store":
-            raise SlrPoseError(f"{path} holds {found}, not a pose store: it is never overwritten; choose another output name")
-    elif not path.parent.is_dir():
-        raise SlrPoseError(f"output folder {path.parent} does not exist")
-    return path
-
-
-def check_frames_output(path: str | os.PathLike) -> Path:
-    """``path`` as a Path, if it is a frame cache to add to or a free name for a new one."""
-    path = Path(path)
-    if path.exists():
-        found = kind_of(path)
-        if found != "a frame cache":
-            raise SlrPoseError(f"{path} holds {found}, not a frame cache: it is never overwritten; choose another output name")
+        if found != kind:
+            raise SlrPoseError(f"{path} holds {found}, not {kind}: it is never overwritten; choose another output name")
     elif not path.parent.is_dir():
         raise SlrPoseError(f"output folder {path.parent} does not exist")
     return path
@@ -252,3 +242,86 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+
+
+# --------------------------------------------------------------------------- journaled files
+
+
+class JournalDir:
+    """The journal folder beside a journaled file (a pose store, a frame cache) and its lock: one writer at a time.
+
+    Made (if needed) and locked on creation; :meth:`release` unlocks it, and
+    :meth:`remove` deletes the folder when nothing is left in it but the
+    given bookkeeping files, so a refused or finished write leaves no trace.
+    """
+
+    def __init__(self, target: Path, error: type[SlrPoseError] = SlrPoseError) -> None:
+        self.path = target.with_name(target.name + ".journal")
+        self.made = not self.path.exists()
+        try:
+            self.path.mkdir(exist_ok=True)
+            self._lock = open(self.path / "lock", "a+")
+        except OSError as e:
+            raise error(f"cannot write beside {target} ({failed_write_reason(e)})") from None
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            self._lock.close()
+            if e.errno in (errno.EAGAIN, errno.EACCES):
+                raise error(f"{target} is being written by another process") from None
+            raise
+
+    @property
+    def locked(self) -> bool:
+        return not self._lock.closed
+
+    def release(self) -> None:
+        if self.locked:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            self._lock.close()
+
+    def remove(self, *bookkeeping: str) -> None:
+        for name in ("lock", *bookkeeping):
+            (self.path / name).unlink(missing_ok=True)
+        try:
+            self.path.rmdir()
+        except OSError:
+            pass  # something else left there: keep it rather than guess
+
+
+@contextmanager
+def replacing_copy(path: Path, create: Callable[[Path], None], extra_bytes: int) -> Iterator[Path]:
+    """A copy of ``path`` (or a new file that ``create`` makes) to write to; on success it replaces ``path``.
+
+    ``extra_bytes`` (an upper bound of what the block adds) are claimed on the
+    disk before the block runs: HDF5 cannot recover from a write that fails for
+    lack of space (it may crash the process while closing the file), so a full
+    disk is one clean ``OSError`` here instead, and HDF5 truncates the file to
+    its real end when it closes it. On any failure the copy is removed and
+    ``path`` is untouched; ``OSError`` propagates for the caller to phrase.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if path.exists():
+            shutil.copyfile(path, tmp)
+        else:
+            create(tmp)
+        reserve_space(tmp, extra_bytes)
+        yield tmp
+        fsync_path(tmp)
+        os.replace(tmp, path)
+        fsync_path(path.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def reserve_space(path: Path, extra: int) -> None:
+    """Allocate ``extra`` bytes past the end of ``path`` (a file system that cannot reserve is left as it is)."""
+    fd = os.open(path, os.O_RDWR)
+    try:
+        os.posix_fallocate(fd, 0, os.fstat(fd).st_size + extra)
+    except OSError as e:
+        if e.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
+            raise
+    finally:
+        os.close(fd)

@@ -35,13 +35,13 @@ def frames(store: Path, output: Path | None, root: Path | None, side: int, margi
       slr-pose frames poses.h5 --side 224
       slr-pose frames poses.h5 -o poses-112.frames.h5 --side 112 --root /data/videos
     """
-    from slr_pose.outputs import check_frames_output
+    from slr_pose.outputs import check_store_output
     from slr_pose.rgb.cache_build import CropSettings, build_cache
     from slr_pose.rgb.crop import DEFAULT_MARGIN
     from slr_pose.training.config import default_frames_path
 
     output = output or Path(default_frames_path(str(store)))
-    check_frames_output(output)
+    check_store_output(output, "a frame cache")
     settings = CropSettings(side=side, margin=DEFAULT_MARGIN if margin is None else margin, jpeg_quality=quality)
     summary = build_cache(store, output, settings, root=root)
     for line in summary.lines():

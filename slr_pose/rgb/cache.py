@@ -46,6 +46,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from slr_pose.errors import SlrPoseError
+from slr_pose.keypoints.store.schema import error_reason
 
 FORMAT = "slr-pose-frame-cache"
 SCHEMA_VERSION = 1
@@ -58,12 +59,6 @@ H5_ERRORS = (OSError, KeyError, ValueError, TypeError, RuntimeError, AttributeEr
 
 class CacheError(SlrPoseError):
     """A frame cache cannot be opened, read or written as asked."""
-
-
-def one_line(e: BaseException) -> str:
-    """A foreign exception's message on one short line."""
-    text = " ".join(str(e).split()) or type(e).__name__
-    return text if len(text) <= 160 else text[:157] + "..."
 
 
 class FrameCache:
@@ -93,7 +88,7 @@ class FrameCache:
         except CacheError:
             raise
         except H5_ERRORS as e:
-            raise CacheError(f"{self.path} is not a readable frame cache ({one_line(e)})") from None
+            raise CacheError(f"{self.path} is not a readable frame cache ({error_reason(e)})") from None
 
     def _read_header(self, f) -> None:
         if f.attrs.get("format") != FORMAT:
@@ -172,7 +167,7 @@ class FrameCache:
             try:
                 self._h5 = h5py.File(self.path, "r")
             except OSError as e:
-                raise CacheError(f"{self.path} cannot be opened ({one_line(e)})") from None
+                raise CacheError(f"{self.path} cannot be opened ({error_reason(e)})") from None
             self._pid = os.getpid()
         return self._h5
 
@@ -198,7 +193,7 @@ class FrameCache:
             # one read for the whole span: a clip's frames sit close together
             blob = self._file()["bytes"][int(start.min()) : int(end.max())] if len(frames) else np.zeros(0, np.uint8)
         except H5_ERRORS as e:
-            raise CacheError(f"{self.path}: sample {sample_id!r} cannot be read ({one_line(e)})") from None
+            raise CacheError(f"{self.path}: sample {sample_id!r} cannot be read ({error_reason(e)})") from None
         base = int(start.min()) if len(frames) else 0
         decoded = np.empty((len(unique), self.side, self.side, 3), np.uint8)
         for k, (s, e) in enumerate(zip(start - base, end - base)):

@@ -21,7 +21,6 @@ extracted, or decodes to other frames than the store holds is one row of
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
@@ -32,10 +31,12 @@ from typing import Any, Iterable
 import numpy as np
 
 from slr_pose.errors import SlrPoseError
+from slr_pose.keypoints.inputs import content_sha256
 from slr_pose.keypoints.store import PoseStore, Sample
+from slr_pose.keypoints.store.schema import error_reason
 from slr_pose.keypoints.video import VideoFrames
 from slr_pose.outputs import write_text
-from slr_pose.rgb.cache import encode_jpeg, failure_report_path, one_line
+from slr_pose.rgb.cache import encode_jpeg, failure_report_path
 from slr_pose.rgb.cache_writer import CachedSample, CacheWriter
 from slr_pose.rgb.crop import DEFAULT_MARGIN, Box, crop_frames, signer_box
 
@@ -114,8 +115,7 @@ def cache_sample(sample: Sample, store: PoseStore, video: Path, settings: CropSe
         raise SlrPoseError("the store records no video for this sample")
     if not video.exists():
         raise SlrPoseError(f"video {video} not found")
-    # a folder of frames keeps the store's hash: hashing folders the way extraction does belongs to extraction
-    sha = _file_sha256(video) if video.is_file() else info.sha256
+    sha = content_sha256(video)  # a file, or a folder of frames, hashed as extraction hashed it
     if info.sha256 and sha != info.sha256:
         raise SlrPoseError(f"{video} changed since its landmarks were extracted (sha256 {sha[:12]}..., "
                            f"the store has {info.sha256[:12]}...)")
@@ -218,7 +218,7 @@ def build_cache(
                 summary.failures.append((sid, str(video), str(e)))
                 continue
             except Exception as e:  # noqa: BLE001 - one odd video must not end a long build; the reason is reported
-                summary.failures.append((sid, str(video), f"caching failed ({type(e).__name__}: {one_line(e)})"))
+                summary.failures.append((sid, str(video), f"caching failed ({type(e).__name__}: {error_reason(e)})"))
                 continue
             writer.add(entry)
             summary.done += 1
@@ -252,14 +252,6 @@ def _write_report(summary: CacheSummary) -> None:
     w.writerow(["id", "path", "reason"])
     w.writerows(summary.failures)
     write_text(summary.report, buf.getvalue())
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _meta(info) -> dict:

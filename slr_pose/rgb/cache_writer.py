@@ -12,13 +12,9 @@ time (an advisory lock in the journal folder).
 
 from __future__ import annotations
 
-import datetime as _dt
-import errno
-import fcntl
 import hashlib
 import json
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +22,16 @@ from typing import Any
 import numpy as np
 
 from slr_pose import __version__
-from slr_pose.rgb.cache import FORMAT, INT_COLUMNS, SCHEMA_VERSION, STR_COLUMNS, CacheError, FrameCache, one_line
+from slr_pose.keypoints.store.schema import error_reason, now
+from slr_pose.outputs import JournalDir, failed_write_reason, replacing_copy
+from slr_pose.rgb.cache import (
+    FORMAT,
+    INT_COLUMNS,
+    SCHEMA_VERSION,
+    STR_COLUMNS,
+    CacheError,
+    FrameCache,
+)
 from slr_pose.rgb.crop import Box
 
 #: Bytes per HDF5 chunk of /bytes (JPEG data is not compressed again).
@@ -66,26 +71,14 @@ class CacheWriter:
             raise CacheError(f"output folder {self.path.parent} does not exist")
         if self.path.exists():
             FrameCache(self.path)  # another kind of file, or a damaged cache, is refused before anything is written
-        self.journal = self.path.with_name(self.path.name + ".journal")
-        made_journal = not self.journal.exists()
-        try:
-            self.journal.mkdir(exist_ok=True)
-            self._lock = open(self.journal / "lock", "a+")
-        except OSError as e:
-            raise CacheError(f"cannot write beside {self.path} ({one_line(e)})") from None
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as e:
-            self._lock.close()
-            if e.errno in (errno.EAGAIN, errno.EACCES):
-                raise CacheError(f"{self.path} is being written by another process") from None
-            raise
+        self._journal = JournalDir(self.path, CacheError)
+        self.journal = self._journal.path
         try:
             self._open(provenance)
         except BaseException:
-            self._release()
-            if made_journal:  # refused before anything was journaled: leave no trace
-                self._remove_journal_dir()
+            self._journal.release()
+            if self._journal.made:  # refused before anything was journaled: leave no trace
+                self._journal.remove()
             raise
 
     def _open(self, provenance: dict[str, Any]) -> None:
@@ -102,7 +95,7 @@ class CacheWriter:
             self._ids.update({sid: cached.sha256(sid) for sid in cached.ids})
             self.stored_frames = int(sum(cached.length(s) for s in cached.ids))
         else:
-            self.provenance = {**provenance, "slr_pose_version": __version__, "created": _now()}
+            self.provenance = {**provenance, "slr_pose_version": __version__, "created": now()}
         for tmp in [*self.journal.glob(".*.tmp"), *self.path.parent.glob(f".{self.path.name}.*.tmp")]:
             tmp.unlink(missing_ok=True)  # cut short by a kill: never a finished sample or cache
         self._journaled: list[Path] = []
@@ -149,7 +142,7 @@ class CacheWriter:
             os.replace(tmp, final)
         except OSError as e:
             tmp.unlink(missing_ok=True)
-            raise CacheError(f"cannot add sample {entry.id!r} to {self.journal} ({one_line(e)}); "
+            raise CacheError(f"cannot add sample {entry.id!r} to {self.journal} ({error_reason(e)}); "
                              "every sample added before it is kept") from None
         self._journaled.append(final)
         self._ids[entry.id] = entry.sha256
@@ -159,49 +152,31 @@ class CacheWriter:
         if not self._journaled:
             return 0
         entries = [_read_entry(p) for p in self._journaled]
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        growth = sum(e.jpeg.nbytes + 64 * e.length + 4096 for e in entries) + (1 << 20)
         try:
-            if self.path.exists():
-                shutil.copyfile(self.path, tmp)
-            else:
-                _create(tmp, self.provenance)
-            _reserve(tmp, sum(e.jpeg.nbytes + 64 * e.length + 4096 for e in entries) + (1 << 20))
-            _append(tmp, entries)
-            _fsync(tmp)
-            os.replace(tmp, self.path)
-            _fsync(self.path.parent)
+            with replacing_copy(self.path, lambda tmp: _create(tmp, self.provenance), growth) as tmp:
+                _append(tmp, entries)
         except OSError as e:
-            tmp.unlink(missing_ok=True)
-            raise CacheError(f"cannot commit to {self.path} ({one_line(e)}); the cache is unchanged and the "
+            raise CacheError(f"cannot commit to {self.path} ({failed_write_reason(e)}); the cache is unchanged and the "
                              f"{len(entries)} new samples wait in {self.journal} for the next build") from None
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
         for p in self._journaled:
             p.unlink(missing_ok=True)
         added, self._journaled = len(self._journaled), []
         return added
 
     def close(self) -> None:
-        if self._lock.closed:
+        if not self._journal.locked:
             return
         try:
             self.commit()
         finally:
             if not self._journaled:  # a failed commit keeps its journal for the next build
-                self._remove_journal_dir()
-            self._release()
-
-    def _remove_journal_dir(self) -> None:
-        (self.journal / "lock").unlink(missing_ok=True)
-        try:
-            self.journal.rmdir()
-        except OSError:
-            pass  # something else left there: keep it rather than guess
+                self._journal.remove()
+            self._journal.release()
 
     def _release(self) -> None:
-        fcntl.flock(self._lock, fcntl.LOCK_UN)
-        self._lock.close()
+        """Unlock without committing (as a killed writer would leave the journal)."""
+        self._journal.release()
 
 
 def _seq_of(path: Path) -> int:
@@ -216,7 +191,7 @@ def _read_entry(path: Path) -> CachedSample:
             x0, y0, side, found = meta.pop("box")
             return CachedSample(**meta, box=Box(x0, y0, side, bool(found)), jpeg=z["jpeg"], sizes=z["sizes"])
     except Exception as e:  # noqa: BLE001 - any damage means "not a finished sample"
-        raise CacheError(f"journal entry {path} is damaged ({one_line(e)})") from None
+        raise CacheError(f"journal entry {path} is damaged ({error_reason(e)})") from None
 
 
 def _create(path: Path, provenance: dict[str, Any]) -> None:
@@ -260,7 +235,7 @@ def _append(path: Path, entries: list[CachedSample]) -> None:
             ds = f["samples"][c]
             _extend(ds, np.asarray(values, dtype=object if c in STR_COLUMNS else ds.dtype))
         prov = json.loads(f.attrs["provenance"])
-        prov["modified"] = _now()
+        prov["modified"] = now()
         f.attrs["provenance"] = json.dumps(prov)
 
 
@@ -269,31 +244,6 @@ def _extend(ds, values: np.ndarray) -> None:
     ds.resize(n + len(values), axis=0)
     if len(values):
         ds[n:] = values
-
-
-def _reserve(path: Path, extra: int) -> None:
-    """Claim ``extra`` bytes past the end of ``path`` before HDF5 writes there.
-
-    HDF5 cannot recover from a write that fails for lack of space (it may
-    crash the process while closing the file); claiming first turns a full
-    disk into one clean ``OSError``. HDF5 truncates the file when it closes.
-    """
-    fd = os.open(path, os.O_RDWR)
-    try:
-        os.posix_fallocate(fd, 0, os.fstat(fd).st_size + extra)
-    except OSError as e:
-        if e.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
-            raise
-    finally:
-        os.close(fd)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _differences(old: dict, new: dict) -> str:
@@ -307,7 +257,3 @@ def _differences(old: dict, new: dict) -> str:
     a, b = flat(old), flat(json.loads(json.dumps(new)))
     diff = [f"{k} {a.get(k)!r} -> {b.get(k)!r}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
     return ", ".join(diff[:3])
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")

@@ -28,6 +28,9 @@ from slr_pose.keypoints.store.schema import (
 )
 from slr_pose.outputs import failed_write_reason
 
+#: The layout and provenance of the samples in a journal, for readers when the store does not exist yet.
+JOURNAL_HEADER = "header.json"
+
 
 def journal_dir(path: Path) -> Path:
     return path.with_name(path.name + ".journal")
@@ -78,7 +81,7 @@ def read_journal(path: Path, layout: Layout | None = None) -> Sample:
 
 
 def journal_header(path: Path) -> StoreHeader:
-    header = path.parent / "header.json"
+    header = path.parent / JOURNAL_HEADER
     try:
         raw = json.loads(header.read_text())
         names, name = raw["landmark_names"], raw["layout"]

@@ -10,11 +10,8 @@ the previous complete store plus a journal of every sample finished since;
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import json
 import os
-import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -25,7 +22,7 @@ from slr_pose import __version__
 from slr_pose.errors import StoreError
 from slr_pose.keypoints.layout import Layout
 from slr_pose.keypoints.store.journal import (
-    journal_dir,
+    JOURNAL_HEADER,
     journal_info,
     read_journal,
     write_journal,
@@ -51,10 +48,11 @@ from slr_pose.keypoints.store.schema import (
     now,
 )
 from slr_pose.outputs import (
+    JournalDir,
     check_store_output,
     failed_write_reason,
-    fsync_path,
     no_space,
+    replacing_copy,
 )
 
 
@@ -91,26 +89,14 @@ class StoreWriter:
         if not self.path.parent.is_dir():
             raise StoreError(f"folder {self.path.parent} does not exist")
         check_store_output(self.path)  # a file of another kind is never turned into a store
-        self.journal = journal_dir(self.path)
-        made_journal = not self.journal.exists()
-        try:
-            self.journal.mkdir(exist_ok=True)
-            self._lock = open(self.journal / "lock", "a+")
-        except OSError as e:
-            raise StoreError(f"cannot write beside {self.path} ({failed_write_reason(e)})") from None
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as e:
-            self._lock.close()
-            if e.errno in (errno.EAGAIN, errno.EACCES):
-                raise StoreError(f"{self.path} is being written by another process") from None
-            raise
+        self._journal = JournalDir(self.path, StoreError)
+        self.journal = self._journal.path
         try:
             self._open(dict(provenance))
         except BaseException:
-            self._release()
-            if made_journal:  # refused before anything was journaled: leave no trace
-                self._remove_journal_dir()
+            self._journal.release()
+            if self._journal.made:  # refused before anything was journaled: leave no trace
+                self._journal.remove(JOURNAL_HEADER)
             raise
 
     def _open(self, provenance: dict) -> None:
@@ -137,7 +123,7 @@ class StoreWriter:
             "provenance": json.dumps(self.provenance),
         }
         try:
-            (self.journal / "header.json").write_text(json.dumps(header))
+            (self.journal / JOURNAL_HEADER).write_text(json.dumps(header))
         except OSError as e:
             raise StoreError(f"cannot write beside {self.path} ({failed_write_reason(e)})") from None
         for tmp in self.journal.glob(".*.tmp"):
@@ -194,54 +180,36 @@ class StoreWriter:
         if not self._journaled:
             return 0
         samples = [read_journal(p, self.layout) for p in self._journaled]
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        size = self.path.stat().st_size if self.path.exists() else 0
         try:
-            if self.path.exists():
-                shutil.copyfile(self.path, tmp)
-            else:
-                _create(tmp, self.layout, self.provenance)
-            _reserve(tmp, _growth(samples, os.path.getsize(tmp)))
-            _append(tmp, samples, self.path)
-            fsync_path(tmp)
-            os.replace(tmp, self.path)
-            fsync_path(self.path.parent)
+            with replacing_copy(self.path, lambda tmp: _create(tmp, self.layout, self.provenance),
+                                _growth(samples, size)) as tmp:
+                _append(tmp, samples, self.path)
         except OSError as e:
-            tmp.unlink(missing_ok=True)
             if not no_space(e):
                 raise StoreError(f"cannot commit to {self.path} ({error_reason(e)}); the store is unchanged") from None
             raise StoreError(
                 f"no space left to commit to {self.path}: the store is unchanged and the "
                 f"{len(samples)} new samples wait in {self.journal}; free space and run the command again"
             ) from None
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
         for p in self._journaled:
             p.unlink(missing_ok=True)
         added, self._journaled = len(self._journaled), []
         return added
 
     def close(self) -> None:
-        if self._lock.closed:
+        if not self._journal.locked:
             return
         try:
             self.commit()
         finally:
             if not self._journaled:  # a failed commit keeps its journal (and header) for the rerun
-                self._remove_journal_dir()
-            self._release()
-
-    def _remove_journal_dir(self) -> None:
-        for name in ("header.json", "lock"):
-            (self.journal / name).unlink(missing_ok=True)
-        try:
-            self.journal.rmdir()
-        except OSError:
-            pass  # something else left there: keep it rather than guess
+                self._journal.remove(JOURNAL_HEADER)
+            self._journal.release()
 
     def _release(self) -> None:
-        fcntl.flock(self._lock, fcntl.LOCK_UN)
-        self._lock.close()
+        """Unlock without committing (as a killed writer would leave the journal)."""
+        self._journal.release()
 
 
 def describe_extractor(extractor: Any) -> str:
@@ -279,24 +247,6 @@ def _growth(samples: list[Sample], size: int) -> int:
     """An upper bound of the bytes a commit adds: the arrays uncompressed, their columns, the index, a margin."""
     raw = sum(sum(getattr(s, name).nbytes for name in FRAME_DATASETS) + 1024 for s in samples)
     return raw + raw // 4 + size // 50 + (1 << 20)
-
-
-def _reserve(path: Path, extra: int) -> None:
-    """Allocate ``extra`` bytes past the end of ``path`` before HDF5 writes there.
-
-    HDF5 cannot recover from a write that fails for lack of space (it may
-    crash the process while closing the file), so the space is claimed first,
-    where a full disk is one clean ``OSError``. HDF5 writes inside the claimed
-    blocks and truncates the file to its real end when it closes it.
-    """
-    fd = os.open(path, os.O_RDWR)
-    try:
-        os.posix_fallocate(fd, 0, os.fstat(fd).st_size + extra)
-    except OSError as e:
-        if e.errno not in (errno.EOPNOTSUPP, errno.EINVAL):  # a file system that cannot reserve: write as before
-            raise
-    finally:
-        os.close(fd)
 
 
 def _dtype(kind: str):
