@@ -35,6 +35,7 @@ setup(
         "pose-format": ["pose-format>=0.10"],
         "onnx": ["onnx>=1.16", "onnxruntime>=1.18", "onnxscript>=0.1"],
         "rgb": ["torchvision>=0.19"],
+        "elan": ["pympi-ling>=1.70"],  # ELAN .eaf annotations
         "test": [
             "pytest>=8",
             "hypothesis>=6.100",
@@ -43,6 +44,7 @@ setup(
             "onnx>=1.16",
             "onnxruntime>=1.18",
             "onnxscript>=0.1",
+            "pympi-ling>=1.70",
         ],
     },
     entry_points={"console_scripts": ["slr-pose=slr_pose.cli.main:main"]},

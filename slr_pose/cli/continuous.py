@@ -1,8 +1,9 @@
-"""Continuous-signing data: ``slr-pose stitch``, ``slr-pose segment`` and ``slr-pose phoenix``.
+"""Continuous-signing data: ``slr-pose stitch``, ``segment``, ``phoenix``, ``boston104`` and ``elan``.
 
-A thin layer over :mod:`slr_pose.continuous.stitch`, :mod:`slr_pose.continuous.segments`
-and :mod:`slr_pose.continuous.phoenix`: parse, call, report. Every
-command writes a new store and never touches its input.
+A thin layer over :mod:`slr_pose.continuous` (``stitch``, ``segments`` with
+``annotations``, ``phoenix``, ``boston104``, ``elan``): parse, call, report.
+Every command but ``boston104 import`` (which adds to a store as the
+``import`` commands do) writes a new store and never touches its input.
 """
 
 from __future__ import annotations
@@ -100,40 +101,62 @@ def _lm_grammar(path: Path, isolated: Path, glosses):
 
 @click.command("segment", context_settings=_SETTINGS)
 @click.argument("recordings", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("gloss_table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("annotations", type=click.Path(exists=True, path_type=Path))
 @_OUT
 @click.option("--window", type=float, default=30.0, show_default=True, help="Window length in seconds.")
 @click.option("--overlap", type=float, default=0.0, show_default=True, help="Overlap of consecutive windows in seconds.")
+@click.option("--whole", is_flag=True, help="No windows: one sample per recording with all its frames and glosses.")
 @click.option("--rule", type=click.Choice(["midpoint", "inside"]), default="midpoint", show_default=True,
               help="A gloss belongs to the window holding its midpoint, or only to a window holding all of it.")
+@click.option("--format", "fmt", type=click.Choice(["auto", "csv", "eaf", "slan-json", "slan-xml", "slan-eaf"]),
+              default="auto", show_default=True,
+              help="ANNOTATIONS format (auto: by suffix; the slan-tool's .eaf export must be named: its times are centiseconds).")
+@click.option("--gloss-tier", "gloss_tiers", multiple=True,
+              help="Tier of glosses, by name or pattern (repeatable; tiers are merged) [every tier with 'gloss' in its name].")
+@click.option("--transcript-tier", "text_tiers", multiple=True,
+              help="Tier of the translation or transcript, by name or pattern (repeatable).")
+@click.option("--recording", default=None, help="Sample id of the recording one annotation file belongs to.")
 @click.option("--transcript", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Timed transcript lines: video,start,end,text.")
-@click.option("--unit", type=click.Choice(["s", "ms"]), default="s", show_default=True, help="Unit of the tables' times.")
+@click.option("--unit", type=click.Choice(["s", "ms"]), default="s", show_default=True, help="Unit of the CSV tables' times.")
 @click.option("--fps", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Frame rate of recordings stored without frame times.")
 @click.option("--min-frames", type=click.IntRange(min=1), default=1, show_default=True,
               help="Leave out windows with fewer frames (e.g. a short tail).")
-def segment(recordings, gloss_table, output, window, overlap, rule, transcript, unit, fps, min_frames) -> None:
-    """Cut long RECORDINGS into fixed-length windows with the glosses of GLOSS_TABLE.
+def segment(recordings, annotations, output, window, overlap, whole, rule, fmt, gloss_tiers, text_tiers, recording,
+            transcript, unit, fps, min_frames) -> None:
+    """Cut long RECORDINGS into fixed-length windows with the glosses of ANNOTATIONS.
 
-    GLOSS_TABLE is a CSV with columns video,start,end,gloss (video = the
-    recording's sample id, times from the start of the recording). Each
-    window becomes a sample RECORDING/NNNN with its gloss sequence, gloss
-    spans relative to the window and the transcript lines that fall in it.
+    ANNOTATIONS is a CSV gloss table with columns video,start,end,gloss
+    (video = the recording's sample id, times from the start of the
+    recording), an ELAN .eaf file, a slan-tool export (.json, .xml), or a
+    folder of .eaf files. An .eaf annotates the recording named by its
+    linked video (lesson01.mp4: lesson01), else by its own name; a slan-tool
+    export the recording named by its file name; --recording overrides both.
+    Each window becomes a sample RECORDING/NNNN with its gloss sequence,
+    gloss spans relative to the window and the transcript lines that fall in
+    it; with --whole each recording becomes one sample RECORDING.
 
     \b
     Example:
       slr-pose segment lessons.h5 glosses.csv --transcript asr.csv -o clips30.h5 --window 30
+      slr-pose segment lessons.h5 lesson01.eaf --gloss-tier "RH-gloss|LH-gloss" --transcript-tier Translation -o w.h5
+      slr-pose segment lessons.h5 eaf_folder/ -o sentences.h5 --whole
     """
+    from slr_pose.continuous.annotations import read_annotations
     from slr_pose.continuous.segments import WindowSpec, read_timed_table, segment_store
 
-    spec = WindowSpec(window, overlap, rule, min_frames)
-    events = read_timed_table(gloss_table, "gloss", unit)
-    texts = read_timed_table(transcript, "text", unit) if transcript else []
+    spec = WindowSpec(window, overlap, rule, min_frames, whole)
+    events, texts = read_annotations(annotations, fmt, gloss_tiers=list(gloss_tiers) or None, text_tiers=list(text_tiers),
+                                     recording=recording, unit=unit)
+    if transcript:
+        texts += read_timed_table(transcript, "text", unit)
     with _bar(None, "recording") as bar:
         report = segment_store(recordings, output, events, texts, spec, fps=fps, progress=lambda _: bar.update())
+    n = len(report.windows)
+    what = _plural(n, "whole recording") if whole else f"{_plural(n, 'window')} of {window:g} s"
     click.echo(
-        f"wrote {_plural(len(report.windows), 'window')} of {window:g} s from {_plural(len(report.recordings), 'recording')} "
+        f"wrote {what} from {_plural(len(report.recordings), 'recording')} "
         f"to {output}: {_plural(report.glosses, 'gloss', 'glosses')}, {report.cut} cut by a window edge"
     )
     if report.dropped:
@@ -227,3 +250,94 @@ def phoenix_attach(annotations, store, output, keep_unmatched, language, splits)
     if report.length_mismatch:
         click.echo(f"{_plural(len(report.length_mismatch), 'sample')} differ from the annotated frame count (first: {report.length_mismatch[0]})")
     click.echo(f"{_plural(len(report.absent), 'annotated sentence')} not in {store}")
+
+
+@click.group("boston104", context_settings=_SETTINGS)
+def boston104() -> None:
+    """RWTH-BOSTON-104: 201 real continuous ASL sentences by 3 signers, as tracked hands and nose.
+
+    FOLDER holds sentences.npz, sentence_word_spans.json, spec.json and
+    words.npz. The tracked centres of the left and right hand and the nose
+    tip are stored as pose/LEFT_WRIST, pose/RIGHT_WRIST and pose/NOSE (x, y
+    divided by 312 px; frame size unknown; 30 fps); every other landmark is
+    missing. The standard split is kept (161 train, 40 test sentences).
+
+    \b
+    Example:
+      slr-pose boston104 import ../shared/data/boston104 -o boston.h5
+      slr-pose boston104 import ../shared/data/boston104 --words --context 8 -o boston-words.h5
+    """
+
+
+@boston104.command("import", context_settings=_SETTINGS)
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@output_file("Pose store (.h5) to create or add to.", dest="store")
+@click.option("--words", is_flag=True, help="Import the 888 word segments (isolated signs) instead of the sentences.")
+@click.option("--context", type=click.IntRange(min=0), default=0, show_default=True,
+              help="With --words: frames of the sentence kept either side of each word (sign_start/sign_end mark it).")
+@click.option("--face", type=click.Choice(["none", "contour", "full"]), default="none", show_default=True,
+              help="Face points of the store's layout (all missing here); match the stores it is used with.")
+def boston104_import(folder, store, words, context, face) -> None:
+    """Import the sentences (glosses, word spans, signer, split) or, with --words, the words of FOLDER.
+
+    Sentence ids are the video ids 001..201; word ids SENTENCE/K (K: the
+    word's place in its sentence). Importing again skips what is stored.
+
+    \b
+    Example:
+      slr-pose boston104 import ../shared/data/boston104 -o boston.h5
+    """
+    from slr_pose.cli.importing import _run
+    from slr_pose.continuous.boston104 import (
+        boston_provenance,
+        sentence_candidates,
+        word_candidates,
+    )
+    from slr_pose.keypoints.layout import holistic_layout
+
+    if context and not words:
+        raise SlrPoseError("--context applies to --words")
+    layout = holistic_layout(face)
+    if words:
+        cands = word_candidates(folder, layout, context=context)
+        prov = boston_provenance(layout, "words", context)
+    else:
+        cands, prov = sentence_candidates(folder, layout), boston_provenance(layout, "sentences")
+    _run(store, layout, prov, cands)
+
+
+@click.group("elan", context_settings=_SETTINGS)
+def elan() -> None:
+    """ELAN .eaf files (and slan-tool exports): what they hold, before cutting recordings with them.
+
+    \b
+    Example:
+      slr-pose elan tiers lesson01.eaf
+      slr-pose segment lessons.h5 lesson01.eaf --gloss-tier "RH-gloss|LH-gloss" -o windows.h5
+    """
+
+
+@elan.command("tiers", context_settings=_SETTINGS)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["auto", "eaf", "slan-json", "slan-xml", "slan-eaf"]),
+              default="auto", show_default=True, help="File format (auto: by suffix; .eaf is ELAN's).")
+def elan_tiers(path, fmt) -> None:
+    """List the recording id and each tier of PATH: annotations, first start and last end (seconds).
+
+    \b
+    Example:
+      slr-pose elan tiers lesson01.eaf
+    """
+    from slr_pose.continuous.annotations import annotation_format
+    from slr_pose.continuous.elan import read_eaf
+    from slr_pose.continuous.krsl import read_slan
+
+    fmt = annotation_format(path, fmt)
+    if fmt == "csv":
+        raise SlrPoseError(f"{path} is a CSV table: it has no tiers")
+    doc = read_eaf(path) if fmt == "eaf" else read_slan(path, fmt)
+    click.echo(f"recording {doc.recording}")
+    for name, rows in doc.tiers.items():
+        rows = [r for r in rows if (r[2] or "").strip()]
+        span = f"{min(r[0] for r in rows):.3f} .. {max(r[1] for r in rows):.3f} s" if rows else "empty"
+        click.echo(f"{name}\t{_plural(len(rows), 'annotation')}\t{span}")

@@ -28,6 +28,8 @@ COMMANDS = {
     "segment": "continuous:segment",
     "stitch": "continuous:stitch",
     "phoenix": "continuous:phoenix",
+    "boston104": "continuous:boston104",
+    "elan": "continuous:elan",
     "export": "export:export",
     "fuse": "fuse:fuse",
     "ablate": "fuse:ablate",

@@ -40,6 +40,12 @@ The rules, one by one:
 Each window is one sample ``<recording>/<k:04d>`` that keeps the recording's
 signer, language, split, fps and source; its ``time`` stays on the recording's
 clock and ``meta`` gives ``recording``, ``window``, ``start``, ``end`` (seconds) and ``cut``.
+
+With ``WindowSpec(whole=True)`` there are no windows: each annotated
+recording becomes one continuous sample with its own id, every frame and
+every gloss (one window from 0 s to just past its last frame or annotation).
+The annotations may come from ELAN ``.eaf`` files or slan-tool exports as
+well as from tables (:mod:`.annotations`).
 """
 
 from __future__ import annotations
@@ -127,12 +133,17 @@ def read_timed_table(path: str | os.PathLike, column: str, unit: str = "s") -> l
 
 @dataclass(frozen=True)
 class WindowSpec:
-    """How to cut: window ``length`` and ``overlap`` in seconds, the gloss ``rule``, ``min_frames`` per window."""
+    """How to cut: window ``length`` and ``overlap`` in seconds, the gloss ``rule``, ``min_frames`` per window.
+
+    ``whole``: no windows; each recording becomes one sample of all its frames
+    and all its glosses (``length`` and ``overlap`` are not used).
+    """
 
     length: float = 30.0
     overlap: float = 0.0
     rule: str = "midpoint"
     min_frames: int = 1
+    whole: bool = False
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.length) and self.length > 0):
@@ -215,7 +226,12 @@ def cut_recording(
             "are the times in another unit?"
         )
     windows, dropped = [], 0
-    for k, s, e in window_bounds(float(times[0]), float(times[-1]), spec):
+    if spec.whole:  # one window from 0 to just past the last frame and the last annotation
+        last = max([float(times[-1])] + [g.end for g in glosses] + [t.end for t in texts])
+        bounds = [(0, 0.0, float(np.nextafter(last, math.inf)))]
+    else:
+        bounds = window_bounds(float(times[0]), float(times[-1]), spec)
+    for k, s, e in bounds:
         lo, hi = np.searchsorted(times, s, side="left"), np.searchsorted(times, e, side="left")
         if hi - lo < spec.min_frames:
             dropped += 1
@@ -228,7 +244,7 @@ def cut_recording(
         digest = hashlib.sha256(f"{sample.info.sha256}\0{rid}\0{s!r}\0{e!r}\0{gloss_text}".encode()).hexdigest()
         meta = {"recording": rid, "window": k, "start": s, "end": e, "cut": cut}
         info = replace(
-            sample.info, id=f"{rid}/{k:04d}", length=int(hi - lo), sha256=digest, label="",
+            sample.info, id=rid if spec.whole else f"{rid}/{k:04d}", length=int(hi - lo), sha256=digest, label="",
             sign_start=-1, sign_end=-1, glosses=gloss_text, gloss_spans=format_spans(spans),
             transcript=" ".join(t.value for t in lines), meta=json.dumps(meta),
         )
@@ -288,7 +304,7 @@ def segment_store(
     if not by_video:
         raise SlrPoseError("the gloss table has no rows")
     settings = {"length": spec.length, "overlap": spec.overlap, "rule": spec.rule, "min_frames": spec.min_frames,
-                "fps": fps, "glosses": len(glosses), "transcript_lines": len(texts)}
+                "fps": fps, "glosses": len(glosses), "transcript_lines": len(texts), "whole": spec.whole}
     report = SegmentReport()
     with new_store(out, source.layout, derived_provenance(source, "segment", settings)) as writer:
         for i, rid in enumerate(source.ids):
