@@ -24,23 +24,12 @@ Only NumPy, OpenCV and h5py are needed here; torchvision (the ``[rgb]``
 extra) only for the video encoders.
 """
 
-from __future__ import annotations
+from slr_pose._exports import lazy_exports
 
-import importlib
-
-# name -> module; imported on first use so that the package imports fast
-_EXPORTS = {
+__getattr__, __all__ = lazy_exports(__name__, {
     "Box": "crop", "clamp": "crop", "crop_frames": "crop", "signer_box": "crop",
     "CacheError": "cache", "FrameCache": "cache", "failure_report_path": "cache",
-    "CacheSummary": "cache_build", "CropSettings": "cache_build", "build_cache": "cache_build",
+    "CacheSummary": "cache_build", "CropSettings": "cache_build", "build_cache": "cache_build", "crop_video": "cache_build",
     "ClipSampling": "clips", "FlipPolicy": "clips", "VideoAugment": "clips", "sign_range": "clips",
     "to_model_input": "clips",
-}  # fmt: skip
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'slr_pose.rgb' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"slr_pose.rgb.{module}"), name)
+})  # fmt: skip
