@@ -38,7 +38,7 @@ demo: $(STAMP)
 
 # The benchmarks (tens of minutes in all; most write benchmarks/results/*.md).
 # One or some: make bench BENCH="normalisation extraction"
-BENCH ?= normalisation extraction store_layout importers decoding models islr cslr threads fuzz robustness
+BENCH ?= normalisation extraction store_layout importers decoding models islr cslr threads fuzz robustness edge
 bench: $(STAMP)
 	for b in $(BENCH); do $(PY) benchmarks/$$b.py || exit 1; done
 

@@ -31,6 +31,7 @@ COMMANDS = {
     "boston104": "continuous:boston104",
     "elan": "continuous:elan",
     "export": "export:export",
+    "live": "live:live",
     "fuse": "fuse:fuse",
     "ablate": "fuse:ablate",
 }

@@ -8,7 +8,7 @@ import click
 
 
 @click.command()
-@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.argument("run_dir", metavar="RUN|MODEL.onnx", type=click.Path())
 @click.argument("source", type=click.Path())
 @click.option("--id", "sample_id", default=None, help="Sample id, when SOURCE is a pose store.")
 @click.option("--language", default="", help="Which language's head to use (needed when the model has several).")
@@ -29,6 +29,9 @@ def predict(run_dir: str, source: str, sample_id: str | None, language: str, top
             as_json: bool) -> None:
     """Recognise the signs in a video (extracted now) or in a stored sample.
 
+    RUN is a run directory; MODEL.onnx an exported isolated-sign graph (with
+    its MODEL.onnx.json), scored by onnxruntime without torch.
+
     Isolated signs: the top-k classes with probabilities. Continuous signing:
     one line per gloss, ``START END GLOSS`` (seconds); memory and time stay
     bounded on long videos (see --window).
@@ -38,11 +41,23 @@ def predict(run_dir: str, source: str, sample_id: str | None, language: str, top
       slr-pose predict runs/msl150 data/msl150/videos/doctor_001.mp4
       slr-pose predict runs/msl150 poses.h5 --id doctor_001 --json
       slr-pose predict runs/cslr lesson.mp4 --lm-weight 1 --window 1024
+      slr-pose predict msl150.onnx doctor_001.mp4
     """
-    from slr_pose.inference.prediction import predict as run_predict
+    if run_dir.lower().endswith(".onnx"):  # the torch-free runtime: torch is never imported
+        from slr_pose.runtime import OnnxModel, recognise
 
-    p = run_predict(run_dir, source, sample_id=sample_id, language=language, top_k=top_k, beam_width=beam,
-                    lm_weight=lm_weight, insertion_bonus=insertion_bonus, window=window, lookahead=lookahead)
+        given = {"--window": window, "--lookahead": lookahead, "--beam": beam, "--lm-weight": lm_weight,
+                 "--insertion-bonus": insertion_bonus}
+        named = [k for k, v in given.items() if v is not None]
+        if named:
+            raise click.UsageError(f"{', '.join(named)} {'is' if len(named) == 1 else 'are'} for continuous-signing "
+                                   f"runs; {run_dir} recognises isolated signs")
+        p = recognise(OnnxModel(run_dir), source, sample_id=sample_id, language=language, top_k=top_k)
+    else:
+        from slr_pose.inference.prediction import predict as run_predict
+
+        p = run_predict(run_dir, source, sample_id=sample_id, language=language, top_k=top_k, beam_width=beam,
+                        lm_weight=lm_weight, insertion_bonus=insertion_bonus, window=window, lookahead=lookahead)
     if as_json:
         click.echo(json.dumps(p.to_json(), indent=1, ensure_ascii=False))
         return

@@ -1,4 +1,4 @@
-"""Using a trained run: loading it, and predicting on a video or a stored sample."""
+"""Using a trained run: loading it, predicting on a video or a stored sample, and its model for ``live``."""
 
 from slr_pose._exports import lazy_exports
 
@@ -7,4 +7,5 @@ __getattr__, __all__ = lazy_exports(__name__, {
     "load_run": "runs",
     "predict": "prediction",
     "Prediction": "prediction",
+    "TorchModel": "torch_model",
 })

@@ -11,11 +11,8 @@ import torch
 from slr_pose.decoding import StreamingDecoder, Vocabulary
 from slr_pose.errors import SlrPoseError
 from slr_pose.inference.runs import LoadedRun, load_run
-from slr_pose.keypoints.backends import create_spec, native_logs_silenced
-from slr_pose.keypoints.extraction import ExtractOptions, extract_video
-from slr_pose.keypoints.inputs import VideoInput
-from slr_pose.keypoints.store import PoseStore, Sample
-from slr_pose.keypoints.video import VIDEO_EXTENSIONS
+from slr_pose.keypoints.extraction import ExtractOptions, read_or_extract
+from slr_pose.keypoints.store import Sample
 from slr_pose.rgb.cache import FrameCache
 from slr_pose.rgb.cache_build import CropSettings, crop_video
 from slr_pose.rgb.clips import ClipSampling, sign_range, to_model_input
@@ -33,35 +30,14 @@ from slr_pose.training.labels import LabelSpace
 from slr_pose.training.rgb import VideoClip
 
 
-def extraction_options(run: LoadedRun):
-    """Extract new videos the way the run's training videos were extracted (Holistic otherwise)."""
-
-    names = set(run.meta["landmarks"])
-    face = "full" if any(n.startswith("face/") for n in names) else "contour"
-    source = next((e for e in run.meta.get("extractors", []) if e.get("backend") == "holistic"), None)
-    if source is None:
-        return ExtractOptions(create_spec("holistic"), face=face)
-    s = source.get("settings", {})
-    spec = create_spec("holistic", model_complexity=s.get("model_complexity", 1), refine_face=s.get("refine_face", False))
-    return ExtractOptions(spec, face=s.get("face", face), fps=s.get("fps"), max_side=s.get("max_side"))
+def extraction_options(run: LoadedRun) -> ExtractOptions:
+    """Extract new videos the way the run's training videos were extracted (see :meth:`ExtractOptions.like`)."""
+    return ExtractOptions.like(run.meta.get("extractors", []), run.meta["landmarks"])
 
 
 def load_input(run: LoadedRun, source: str | Path, sample_id: str | None = None) -> Sample:
-    """A stored sample (``source`` a store and ``sample_id``) or a video extracted now."""
-    source = Path(source)
-    if source.suffix == ".h5" or (source.with_name(source.name + ".journal")).is_dir():
-        if not sample_id:
-            raise SlrPoseError(f"{source} is a pose store: name the sample with --id")
-        store = PoseStore(source)
-        return store.read(store.index_of(sample_id))
-    if not source.is_file():
-        raise SlrPoseError(f"no such file: {source}")
-    if source.suffix.lower() not in VIDEO_EXTENSIONS:
-        raise SlrPoseError(f"{source} is neither a pose store (.h5) nor a video ({', '.join(VIDEO_EXTENSIONS)})")
-
-    options = extraction_options(run)
-    with native_logs_silenced(), options.backend.create() as backend:
-        return extract_video(backend, VideoInput(id=source.stem, path=source), options)
+    """A stored sample (``source`` a store and ``sample_id``) or a video extracted now as the run's were."""
+    return read_or_extract(source, sample_id, lambda: extraction_options(run))
 
 
 @dataclass

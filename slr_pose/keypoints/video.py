@@ -58,7 +58,8 @@ class Frame:
     image: np.ndarray
 
 
-def _cv2():
+def import_cv2():
+    """OpenCV, imported with its decoder logging quiet (shared by everything that decodes or draws frames)."""
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")  # decoder chatter is not the user's business
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
     import cv2
@@ -110,7 +111,7 @@ class VideoFrames:
             raise VideoError(f"max side {max_side} is too small (at least 16 pixels)")
         self.target_fps = fps
         self.max_side = max_side
-        cv2 = _cv2()
+        cv2 = import_cv2()
         self.decoded = 0
         self._cap = None
         self._images: list[Path] | None = None
@@ -171,7 +172,7 @@ class VideoFrames:
         if self._images is not None:
             yield from self._read_images()
             return
-        cv2 = _cv2()
+        cv2 = import_cv2()
         cap = self._cap
         last_time = -math.inf
         step = 1.0 / self.source_fps if self.source_fps > 0 else 1 / 30
@@ -195,7 +196,7 @@ class VideoFrames:
             cap.release()
 
     def _read_images(self) -> Iterator[Frame]:
-        cv2 = _cv2()
+        cv2 = import_cv2()
         for i, file in enumerate(self._images):
             self.decoded += 1
             t = i / self.source_fps

@@ -47,6 +47,7 @@ import numpy as np
 
 from slr_pose.errors import SlrPoseError
 from slr_pose.keypoints.store.schema import error_reason
+from slr_pose.keypoints.video import import_cv2
 
 FORMAT = "slr-pose-frame-cache"
 SCHEMA_VERSION = 1
@@ -212,7 +213,7 @@ class FrameCache:
 
 def encode_jpeg(frame: np.ndarray, quality: int) -> np.ndarray:
     """``(H, W, 3)`` uint8 RGB -> the bytes of a JPEG file as ``(B,)`` uint8."""
-    cv2 = _cv2()
+    cv2 = import_cv2()
     ok, buf = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     if not ok:
         raise CacheError(f"OpenCV could not JPEG-encode a frame of shape {frame.shape}")
@@ -221,7 +222,7 @@ def encode_jpeg(frame: np.ndarray, quality: int) -> np.ndarray:
 
 def decode_jpeg(data: np.ndarray, side: int, where: str) -> np.ndarray:
     """JPEG bytes -> ``(side, side, 3)`` uint8 RGB; a damaged frame is one :class:`CacheError` naming ``where``."""
-    cv2 = _cv2()
+    cv2 = import_cv2()
     image = cv2.imdecode(np.asarray(data, np.uint8), cv2.IMREAD_COLOR) if len(data) else None
     if image is None or image.shape != (side, side, 3):
         raise CacheError(f"{where} is damaged (not a {side}x{side} JPEG)")
@@ -233,9 +234,3 @@ def failure_report_path(cache: str | os.PathLike) -> Path:
     cache = Path(cache)
     return cache.with_name(cache.name + ".failures.csv")
 
-
-def _cv2():
-    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
-    import cv2
-
-    return cv2

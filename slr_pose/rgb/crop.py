@@ -15,7 +15,6 @@ covers columns ``x0 : x0 + side`` and rows ``y0 : y0 + side`` (end excluded).
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -24,6 +23,7 @@ import numpy as np
 from slr_pose.errors import SlrPoseError
 from slr_pose.keypoints.layout import Layout
 from slr_pose.keypoints.store import Sample
+from slr_pose.keypoints.video import import_cv2
 
 #: Pose landmarks that make up the signer: the head (face, eyes, ears, mouth),
 #: the shoulders, the wrists and the pose model's coarse hand points (which
@@ -168,7 +168,7 @@ def crop_frames(frames: np.ndarray | Sequence[np.ndarray], box: Box, side: int) 
     """
     if side < 1:
         raise SlrPoseError(f"crop side {side} is not a positive number of pixels")
-    cv2 = _cv2()
+    cv2 = import_cv2()
     interp = cv2.INTER_AREA if box.side >= side else cv2.INTER_LINEAR
     out = np.empty((len(frames), side, side, 3), np.uint8)
     for t, frame in enumerate(frames):
@@ -179,9 +179,3 @@ def crop_frames(frames: np.ndarray | Sequence[np.ndarray], box: Box, side: int) 
         out[t] = patch if box.side == side else cv2.resize(patch, (side, side), interpolation=interp)
     return out
 
-
-def _cv2():
-    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
-    import cv2
-
-    return cv2

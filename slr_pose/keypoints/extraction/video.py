@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -12,12 +13,14 @@ from slr_pose.keypoints.backends import (
     Backend,
     BackendSpec,
     FrameLandmarks,
+    create_spec,
     mediapipe_version,
+    native_logs_silenced,
 )
 from slr_pose.keypoints.inputs import VideoInput, content_sha256, meta_json
-from slr_pose.keypoints.layout import Layout, face_mesh_indices, holistic_layout
-from slr_pose.keypoints.store import Sample, SampleInfo
-from slr_pose.keypoints.video import VideoError, VideoFrames
+from slr_pose.keypoints.layout import FACE_DETAIL, Layout, face_mesh_indices, holistic_layout
+from slr_pose.keypoints.store import PoseStore, Sample, SampleInfo
+from slr_pose.keypoints.video import VIDEO_EXTENSIONS, VideoError, VideoFrames
 
 #: Decode the next frames in a thread while MediaPipe works on this one
 #: (see benchmarks/extraction.py for what it saves).
@@ -48,13 +51,35 @@ class ExtractOptions:
     def layout(self) -> Layout:
         return holistic_layout(self.face)
 
+    @classmethod
+    def like(cls, extractors: Iterable[dict], landmarks: Iterable[str]) -> "ExtractOptions":
+        """Holistic as a model's training videos were extracted, so new videos give the same landmarks.
+
+        Args:
+            extractors: the training stores' extractor provenance (a run's or an exported graph's).
+            landmarks: the landmark names the model reads.
+
+        Imported landmarks and Tasks stores (whose ``.task`` files are not
+        known here) give Holistic with the least face detail that still holds
+        every landmark in ``landmarks``.
+        """
+        names = set(landmarks)
+        least_face = next((f for f in FACE_DETAIL if names <= set(holistic_layout(f).names)), "full")
+        source = next((e for e in extractors if e.get("backend") == "holistic"), None)
+        if source is None:
+            return cls(create_spec("holistic"), face=least_face)
+        s = source.get("settings", {})
+        spec = create_spec("holistic", model_complexity=s.get("model_complexity", 1),
+                           refine_face=s.get("refine_face_landmarks", s.get("refine_face", False)))
+        return cls(spec, face=s.get("face", least_face), fps=s.get("fps"), max_side=s.get("max_side"))
+
     def provenance(self) -> dict[str, Any]:
         """The store's provenance block (validates the backend's models)."""
         settings = {**self.backend.settings(), "face": self.face, "fps": self.fps, "max_side": self.max_side}
         return {"extractor": {"backend": self.backend.name, "version": mediapipe_version(), "settings": settings}}
 
 
-class _Filler:
+class LandmarkFiller:
     """Writes :class:`FrameLandmarks` into layout-ordered rows."""
 
     def __init__(self, layout: Layout, groups: Iterable[str]) -> None:
@@ -108,7 +133,7 @@ def extract_video(
             shows no person, or its sign frames lie outside it.
     """
     layout = options.layout
-    filler = _Filler(layout, options.backend.groups)
+    filler = LandmarkFiller(layout, options.backend.groups)
     frames = VideoFrames(item.path, fps=options.fps, max_side=options.max_side, prefetch=PREFETCH,
                          source_fps=item.fps or None)
     sha = content_sha256(item.path)
@@ -184,3 +209,29 @@ def extract_or_reason(backend: Backend, item: VideoInput, options: ExtractOption
         return str(e)
     except Exception as e:  # noqa: BLE001 - one odd video must not end a long run; the reason is reported
         return f"extraction failed ({type(e).__name__}: {e})"
+
+
+def read_or_extract(source: str | Path, sample_id: str | None, options: Callable[[], ExtractOptions]) -> Sample:
+    """The landmarks ``predict`` and ``recognise`` score: a stored sample, or a video extracted now.
+
+    Args:
+        source: a pose store (then ``sample_id`` names the sample) or a video file.
+        options: called only for a video: how to extract it (a model's :meth:`ExtractOptions.like`).
+
+    Raises:
+        SlrPoseError: a missing file, a store without ``sample_id``, something
+            that is neither a store nor a video, a video with no person in it.
+    """
+    source = Path(source)
+    if source.suffix == ".h5" or source.with_name(source.name + ".journal").is_dir():
+        if not sample_id:
+            raise SlrPoseError(f"{source} is a pose store: name the sample with --id")
+        store = PoseStore(source)
+        return store.read(store.index_of(sample_id))
+    if not source.is_file():
+        raise SlrPoseError(f"no such file: {source}")
+    if source.suffix.lower() not in VIDEO_EXTENSIONS:
+        raise SlrPoseError(f"{source} is neither a pose store (.h5) nor a video ({', '.join(VIDEO_EXTENSIONS)})")
+    chosen = options()
+    with native_logs_silenced(), chosen.backend.create() as backend:
+        return extract_video(backend, VideoInput(id=source.stem, path=source), chosen)

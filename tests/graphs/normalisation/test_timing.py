@@ -9,7 +9,7 @@ import pytest
 
 from slr_pose.graphs.normalisation.pipeline import Preprocessor
 from slr_pose.graphs.normalisation.timing import frame_plan, plan_positions
-from tests.graphs.real_sequences import FULL, NO_FACE
+from tests.graphs.real_sequences import NO_FACE
 
 PLAIN = {"streams": ("joint",), "length": None, "trim_idle": False}
 

@@ -1,0 +1,174 @@
+"""Sign spotting for isolated-sign models: *when* did a sign happen in a stream of windows.
+
+An isolated-sign model scores one window of landmarks at a time. The rule
+that turns its per-window probabilities into signs, as they happen:
+
+1. a window whose most probable class ``c`` has probability at least
+   ``threshold`` *supports* ``c``; any other window breaks the run;
+2. a sign ``c`` is emitted when ``min_windows`` consecutive windows support
+   it, at the end of the last of them;
+3. once emitted, ``c`` is not emitted again until its probability falls
+   below ``release`` (or a window without signing, see below, comes), so one
+   long sign is one event and a sign repeated after a pause is two;
+4. a class named ``idle`` (a no-sign class, when the model was trained with
+   one) never supports anything: it only breaks runs;
+5. a window without signing (no hand in view: :class:`SignSpotter.update`
+   with ``None``) breaks the run and releases every sign.
+
+:class:`SignSpotter` applies the rule window by window (``live``);
+:func:`spot` applies it offline to a sequence of per-window probabilities,
+to measure it on continuous data with known sign times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from slr_pose.errors import SlrPoseError
+
+#: The class name that means "no sign" when a model has it.
+IDLE = "idle"
+#: Probability below which an emitted sign counts as over (hysteresis below the threshold, so a flicker
+#: around the threshold is not two signs).
+DEFAULT_RELEASE = 0.4
+
+
+@dataclass(frozen=True)
+class SpottingRule:
+    """The parameters of the rule (see the module docstring).
+
+    Args:
+        threshold: probability a window's top class needs to support it, in (0, 1].
+        min_windows: consecutive supporting windows before a sign is emitted (>= 1).
+        release: an emitted sign can be emitted again once its probability falls below this (<= threshold;
+            None: :data:`DEFAULT_RELEASE`, or ``threshold`` when that is lower).
+        idle: name of the no-sign class (a model without it has none).
+    """
+
+    threshold: float = 0.6
+    min_windows: int = 3
+    release: float | None = None
+    idle: str = IDLE
+
+    def __post_init__(self) -> None:
+        if self.release is None and isinstance(self.threshold, (int, float)):
+            object.__setattr__(self, "release", min(DEFAULT_RELEASE, self.threshold))
+        if not (isinstance(self.threshold, (int, float)) and 0 < self.threshold <= 1):
+            raise SlrPoseError(f"spotting threshold must be in (0, 1], not {self.threshold!r}")
+        if not (isinstance(self.min_windows, int) and self.min_windows >= 1):
+            raise SlrPoseError(f"spotting min_windows must be a whole number >= 1, not {self.min_windows!r}")
+        if not (isinstance(self.release, (int, float)) and 0 <= self.release <= self.threshold):
+            raise SlrPoseError(f"spotting release must be in [0, threshold={self.threshold}], not {self.release!r}")
+
+
+@dataclass(frozen=True)
+class Spotted:
+    """One recognised sign.
+
+    Attributes:
+        gloss: the class.
+        probability: its mean probability over the supporting windows.
+        time: seconds, the end of the window that completed the run (when the sign was emitted).
+        start, end: seconds, the stretch of stream the supporting windows covered.
+        window: index of the emitting window among all windows seen.
+    """
+
+    gloss: str
+    probability: float
+    time: float
+    start: float
+    end: float
+    window: int
+
+    def to_json(self) -> dict:
+        return {"time": round(self.time, 3), "gloss": self.gloss, "probability": round(self.probability, 4),
+                "start": round(self.start, 3), "end": round(self.end, 3)}
+
+
+class SignSpotter:
+    """The rule, applied window by window.
+
+    Args:
+        classes: class names in probability order.
+        rule: the parameters.
+    """
+
+    def __init__(self, classes: Sequence[str], rule: SpottingRule | None = None) -> None:
+        self.classes = tuple(classes)
+        self.rule = rule or SpottingRule()
+        self._idle = self.classes.index(self.rule.idle) if self.rule.idle in self.classes else -1
+        self.windows = 0
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the current run and release every sign (a new stream)."""
+        self._run: list[tuple[float, float, float]] = []  # (probability, start, end) of each supporting window
+        self._candidate = -1
+        self._latched: set[int] = set()
+
+    def update(self, probs: np.ndarray | None, start: float, end: float) -> Spotted | None:
+        """Feed one window's ``(K,)`` probabilities (``None``: no signing in it) covering ``start..end`` seconds.
+
+        Returns:
+            The sign this window completes, or None.
+        """
+        index = self.windows
+        self.windows += 1
+        if probs is None:
+            self._run, self._candidate = [], -1
+            self._latched.clear()
+            return None
+        probs = np.asarray(probs)
+        self._latched = {c for c in self._latched if probs[c] >= self.rule.release}
+        top = int(np.argmax(probs))
+        p = float(probs[top])
+        if top == self._idle or not p >= self.rule.threshold:
+            self._run, self._candidate = [], -1
+            return None
+        if top != self._candidate:
+            self._run, self._candidate = [], top
+        self._run.append((p, start, end))
+        if len(self._run) < self.rule.min_windows or top in self._latched:
+            return None
+        self._latched.add(top)
+        run = self._run
+        return Spotted(self.classes[top], float(np.mean([r[0] for r in run])), end, run[0][1], run[-1][2], index)
+
+
+def spot(probs: np.ndarray, starts: Sequence[float], ends: Sequence[float], classes: Sequence[str],
+         rule: SpottingRule | None = None) -> list[Spotted]:
+    """The rule offline: ``probs`` ``(W, K)`` per-window probabilities (a row of NaN: no signing in that window).
+
+    ``starts``, ``ends``: ``(W,)`` seconds each window covers. Returns the signs in order.
+    """
+    probs = np.asarray(probs, np.float64)
+    if probs.ndim != 2 or probs.shape[1] != len(classes) or len(starts) != len(probs) or len(ends) != len(probs):
+        raise SlrPoseError(f"spot needs (W, {len(classes)}) probabilities and W starts and ends, "
+                           f"not {probs.shape}, {len(starts)}, {len(ends)}")
+    spotter = SignSpotter(classes, rule)
+    out = []
+    for row, a, b in zip(probs, starts, ends):
+        hit = spotter.update(None if np.isnan(row).any() else row, float(a), float(b))
+        if hit is not None:
+            out.append(hit)
+    return out
+
+
+def matches(spotted: Sequence[Spotted], signs: Sequence[tuple[str, float, float]], lag: float = 0.0) -> list[bool]:
+    """For each true sign ``(gloss, start s, end s)``: whether some spotted sign of that gloss was emitted inside it.
+
+    ``lag``: seconds after the sign's end an emission still counts (the window must see the end of a sign).
+    Each spotted sign matches at most one true sign.
+    """
+    used = [False] * len(spotted)
+    out = []
+    for gloss, a, b in signs:
+        hit = next((i for i, s in enumerate(spotted) if not used[i] and s.gloss == gloss
+                    and a <= s.time <= b + lag), None)
+        if hit is not None:
+            used[hit] = True
+        out.append(hit is not None)
+    return out
