@@ -12,6 +12,11 @@ with ``slr-pose evaluate``'s library call. Torch runs one thread: on a 2-core
 machine shared with other jobs, two threads wait on each other and training
 ran several times slower in spot checks.
 
+The real-data section at the top of ``cslr.md`` (RWTH-BOSTON-104) is rendered
+from ``benchmarks/results/boston104.json``, which ``benchmarks/boston104.py``
+writes (and which splices the section into ``cslr.md`` itself after its run);
+this script keeps it when it rewrites the stitched part.
+
 ``--ablation`` instead trains the msl set (seed 0) with the config as it is
 and with one change at a time (a BiLSTM sequence model of the same width, no
 crop augmentation, the auxiliary gloss head) and writes
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import shutil
@@ -35,10 +41,10 @@ from pathlib import Path
 
 import torch
 
+from slr_pose.evaluation.islr import evaluate_run
 from slr_pose.keypoints.store import PoseStore
 from slr_pose.training.config import load_config
 from slr_pose.training.cslr_decoding import INSERTION_BONUSES, LM_WEIGHTS
-from slr_pose.evaluation.islr import evaluate_run
 from slr_pose.training.trainer import train
 
 REPO = Path(__file__).resolve().parent.parent
@@ -80,17 +86,26 @@ def build(work: Path, names: tuple[str, ...] = ("asl", "msl")) -> list[str]:
     return lines
 
 
-def run_one(store: Path, language: str, seed: int, run_dir: Path, changes: list[str] = ()) -> dict:
+def train_and_evaluate(config: Path, store: Path, language: str, seed: int, run_dir: Path, changes=()):
+    """One run of ``config`` on ``store`` with ``changes``, trained and scored on its test split.
+
+    Returns the config, the training result, training seconds, the evaluation and the load before and after.
+    """
     overrides = [f"data.stores=[{{path: '{store}', language: {language}}}]", f"train.seed={seed}", *changes]
-    cfg = load_config(CONFIG, overrides)
+    cfg = load_config(config, overrides)
     load_before = os.getloadavg()[0]
     start = time.perf_counter()
     result = train(cfg, run_dir, progress=False, log=lambda *a: None)
     seconds = time.perf_counter() - start
     ev = evaluate_run(run_dir, store, split="test")
+    return cfg, result, seconds, ev, [load_before, os.getloadavg()[0]]
+
+
+def run_one(store: Path, language: str, seed: int, run_dir: Path, changes: list[str] = ()) -> dict:
+    _, result, seconds, ev, load = train_and_evaluate(CONFIG, store, language, seed, run_dir, changes)
     rates = [r["samples_per_s"] for r in result.history[1:]]  # epoch 1 also compiles the numba kernels
     return {"seed": seed, "train_s": seconds, "samples_per_s": statistics.median(rates), "best_epoch": result.best_epoch,
-            "load": (load_before, os.getloadavg()[0]), "eval": ev, "decoding": ev["decoding"]}  # fmt: skip
+            "load": tuple(load), "eval": ev, "decoding": ev["decoding"]}  # fmt: skip
 
 
 def wer_cell(m: dict) -> str:
@@ -105,9 +120,14 @@ def set_summary(store: Path) -> str:
     return f"{counts} sentences; {sum(glosses)} gloss tokens; mean {sum(s.column('length')) / len(s):.0f} frames"
 
 
+def cpu_name() -> str:
+    """The CPU's model name (Linux), else what platform says."""
+    return next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")), platform.processor())  # fmt: skip
+
+
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())  # fmt: skip
+    cpu = cpu_name()
     return (f"Run {datetime.date.today().isoformat()} on {os.cpu_count()} x {cpu} ({platform.machine()}), no GPU, "
             f"torch {torch.__version__} with 1 thread, shared with other jobs (load average per run below).")
 
@@ -118,6 +138,59 @@ def row(r: dict) -> str:
     d = r["decoding"]
     return (f"{r['samples_per_s']:.1f} | {r['train_s']:.0f} | {r['best_epoch']} | {r['load'][0]:.1f} / {r['load'][1]:.1f} | "
             f"{' | '.join(cells)} | {d['lm_weight']:g}, {d['insertion_bonus']:g} |")
+
+
+BOSTON_JSON = REPO / "benchmarks" / "results" / "boston104.json"
+REAL_START = "<!-- real-data section: written by benchmarks/boston104.py from boston104.json; do not edit -->"
+REAL_END = "<!-- end of the real-data section -->"
+
+
+def _mean_std(values: list[float]) -> str:
+    m = 100 * statistics.mean(values)
+    return f"{m:.1f} ± {100 * statistics.stdev(values):.1f}" if len(values) > 1 else f"{m:.1f}"
+
+
+def real_data_section(res: dict) -> str:
+    """The RWTH-BOSTON-104 summary (standard split, each signer fold, all folds) of ``boston104.json``'s results."""
+    groups = res["groups"]
+    rows = [("standard split, 161 train / 40 test sentences", groups["standard"])]
+    for signer in sorted({s for r in groups["signer"] for s in r["test_signers"]}):
+        held = [r for r in groups["signer"] if r["test_signers"] == [signer]]
+        rows.append((f"signer-independent, test signer {signer} ({held[0]['train']} / {held[0]['test']})", held))
+    rows.append(("signer-independent, mean over the 3 folds", groups["signer"]))
+    table = []
+    for label, runs in rows:
+        cells = [_mean_std([r["eval"][k]["wer"] for r in runs]) for k, _ in DECODERS]
+        seeds = ", ".join(map(str, sorted({r["seed"] for r in runs})))
+        table.append(f"| {label} | {len(runs)} ({seeds}) | {' | '.join(cells)} |")
+    return "\n".join([
+        REAL_START,
+        "# Continuous recognition (CTC) on REAL sentences: RWTH-BOSTON-104",
+        "",
+        "Real continuous ASL (co-articulation, three signers) from tracked hand centres and the nose only; details,",
+        "per-run rows with S/D/I, the body-frame, gloss-head, isolated-word and transcript runs and the published",
+        f"results beside ours in [boston104.md](boston104.md) (run {res['date']}, "
+        f"`python benchmarks/boston104.py --seeds {' '.join(map(str, res['seeds']))} "
+        f"--fold-seeds {' '.join(map(str, res['fold_seeds']))}`).",
+        "Config `configs/cslr_boston104.yaml`, no validation split (all epochs, the last kept, LM weight 0.5 and",
+        "insertion bonus 0.5), the LM a 3-gram of each run's training sentences. Test WER %, mean ± std over seeds:",
+        "",
+        "| protocol | runs (seeds) | greedy | beam | beam + LM |",
+        "|---|---|---:|---:|---:|",
+        *table,
+        "",
+        REAL_END,
+        "",
+    ])
+
+
+def with_real_data_section(text: str, section: str) -> str:
+    """``text`` (cslr.md) with its real-data section replaced by ``section``, or put first when it has none."""
+    if REAL_START in text and REAL_END in text:
+        head, rest = text.split(REAL_START, 1)
+        tail = rest.split(REAL_END, 1)[1].lstrip("\n")
+        return head + section + tail
+    return section + text
 
 
 HEADER = "samples/s | train s | best epoch | load before/after | greedy | beam | beam + LM | LM weight, bonus |"
@@ -187,7 +260,10 @@ def report(sets: dict, built: list[str], seeds: list[int], wall: float) -> str:
         means = [statistics.mean(100 * r["eval"][k]["wer"] for r in info["runs"]) for k, _ in DECODERS]
         out.append(f"| {name} | mean | | | | | {' | '.join(f'{m:.1f}' for m in means)} | |")
     out.append("")
-    return "\n".join(out)
+    text = "\n".join(out)
+    if BOSTON_JSON.exists():  # the real-data section stays above the stitched sets
+        text = with_real_data_section(text, real_data_section(json.loads(BOSTON_JSON.read_text(encoding="utf-8"))))
+    return text
 
 
 def main() -> None:

@@ -20,6 +20,9 @@ UPPER_BODY = (
     "LEFT_HIP", "RIGHT_HIP",
 )  # fmt: skip
 
+#: The three points of tracker data such as RWTH-BOSTON-104 (nose tip, hand centres stored as the wrists).
+NOSE_WRISTS = ("NOSE", "LEFT_WRIST", "RIGHT_WRIST")
+
 #: Face-mesh parts kept by the ``*_face`` subsets: what carries non-manual signals.
 FACE_PARTS = ("LIPS", "LEFT_EYE", "LEFT_EYEBROW", "RIGHT_EYE", "RIGHT_EYEBROW")
 
@@ -32,8 +35,11 @@ def _upper_body() -> tuple[str, ...]:
     return tuple("pose/" + n for n in UPPER_BODY)
 
 
-#: name -> landmark names. ``upper_body_hands`` (57 points) is the default.
+#: name -> landmark names. ``upper_body_hands`` (57 points) is the default. In ``nose_wrists`` the
+#: skeleton joins both wrists to the nose (through the dropped arms and shoulders), the centre, so the
+#: ``bone`` stream of a wrist is wrist minus nose: hand position relative to the head.
 SUBSETS: dict[str, tuple[str, ...]] = {
+    "nose_wrists": tuple("pose/" + n for n in NOSE_WRISTS),
     "hands": _hands(),
     "upper_body_hands": _upper_body() + _hands(),
     "upper_body_hands_face": _upper_body() + _hands() + tuple(f"face/{i}" for i in mpn.face_part_points(FACE_PARTS)),

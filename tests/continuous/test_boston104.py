@@ -230,3 +230,39 @@ def test_bad_folders_give_one_line(boston, tmp_path):
         word_candidates(bad, LAYOUT)
     with pytest.raises(SlrPoseError, match="context -1 frames"):
         word_candidates(boston, LAYOUT, context=-1)
+
+
+# --------------------------------------------------------------------------- training
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_ctc_training_on_the_real_sentences_lowers_the_loss_and_scores_wer(sentences, tmp_path):
+    """Three epochs of configs/cslr_boston104.yaml: the CTC loss falls; evaluate gives WER with S/D/I per decoder."""
+    from slr_pose.decoding.lm import NGramLM
+    from slr_pose.evaluation.islr import evaluate_run
+    from slr_pose.training.config import load_config
+    from slr_pose.training.trainer import train
+
+    config = Path(__file__).resolve().parents[2] / "configs" / "cslr_boston104.yaml"
+    cfg = load_config(config, [f"data.stores=[{{path: '{sentences.path}', language: ase}}]", "train.epochs=3"])
+    assert cfg.data.preprocess.subset == "nose_wrists" and cfg.data.preprocess.length is None
+    run = tmp_path / "run"
+    result = train(cfg, run, progress=False, log=lambda *a: None)
+    losses = [row["train_loss"] for row in result.history]
+    assert len(losses) == 3 and losses[-1] < losses[0] and all(np.isfinite(losses))
+    assert result.best_epoch == 3  # no validation split: the last epoch is the model
+    ev = evaluate_run(run, sentences.path, split="test")
+    assert ev["samples"] == 40
+    for decoder in ("greedy", "beam", "beam_lm"):
+        m = ev[decoder]
+        assert m["ref_words"] == 178 and min(m["sub"], m["del"], m["ins"]) >= 0
+        assert m["wer"] == pytest.approx((m["sub"] + m["del"] + m["ins"]) / 178)
+    assert ev["decoding"]["chosen_on"] == "" and ev["decoding"]["lm_weight"] == 0.5  # the defaults: no val
+    saved = json.loads((run / "eval" / Path(sentences.path).stem / "metrics.json").read_text())
+    assert saved["beam_lm"]["wer"] == ev["beam_lm"]["wer"]
+    # the run's LM is the 3-gram of the 161 training sentences, nothing else
+    train_sentences = [g.split() for g, s in zip(sentences.column("glosses"), sentences.column("split")) if s == "train"]
+    assert len(train_sentences) == 161
+    NGramLM.train(train_sentences, order=3).save(tmp_path / "train.arpa")
+    assert (run / "lm_ase.arpa").read_text() == (tmp_path / "train.arpa").read_text()

@@ -10,7 +10,7 @@ import pytest
 from slr_pose.decoding.ctc import beam_search, greedy_decode, token_frames
 from slr_pose.decoding.ctc_twin import exhaustive_ctc, prefix_beam_search_python
 from slr_pose.decoding.lm import NGramLM
-from slr_pose.decoding.synthetic import log_softmax, synthetic_log_probs
+from slr_pose.decoding.synthetic import Confusions, log_softmax, synthetic_log_probs
 from slr_pose.decoding.vocab import Vocabulary
 from slr_pose.errors import SlrPoseError
 from slr_pose.decoding.lm_tables import BoundLM
@@ -85,7 +85,8 @@ def test_numba_kernel_matches_python_twin_on_phoenix_shaped_input(phoenix_vocab,
     bound = BoundLM(phoenix_lm, phoenix_vocab)
     for entry in phoenix_dev[:6]:
         tokens = phoenix_vocab.encode(entry.glosses, skip_unknown=True)
-        lp = synthetic_log_probs(tokens, entry.num_frames // 4, len(phoenix_vocab), rng)
+        lp = synthetic_log_probs(tokens, entry.num_frames // 4, len(phoenix_vocab), rng,
+                                 confusions=Confusions.uniform(len(phoenix_vocab)))
         for kw in (dict(), dict(lm_weight=0.6, insertion_bonus=1.5)):
             got = beam_search(lp, beam_width=6, lm=bound if kw else None, **kw)
             ref = prefix_beam_search_python(lp, beam_width=6, lm=phoenix_lm if kw else None, vocabulary=phoenix_vocab, **kw)
@@ -100,7 +101,7 @@ def test_beam_frames_locate_the_glosses(phoenix_vocab, phoenix_dev):
 
     rng = np.random.default_rng(0)
     tokens = phoenix_vocab.encode(phoenix_dev[0].glosses)
-    lp = synthetic_log_probs(tokens, 60, len(phoenix_vocab), rng, PosteriorStyle(confusion=0.0, weak=0.0))
+    lp = synthetic_log_probs(tokens, 60, len(phoenix_vocab), rng, PosteriorStyle(weak=0.0))
     best = beam_search(lp, beam_width=5)[0]
     assert best.tokens.tolist() == tokens.tolist()
     peaks = lp.argmax(axis=1)

@@ -8,7 +8,7 @@ import pytest
 from slr_pose.decoding.ctc import beam_search, greedy_decode
 from slr_pose.decoding.error_rate import wer
 from slr_pose.decoding.streaming import StreamingDecoder, decode_stream
-from slr_pose.decoding.synthetic import PosteriorStyle, log_softmax, synthetic_log_probs
+from slr_pose.decoding.synthetic import Confusions, PosteriorStyle, log_softmax, synthetic_log_probs
 from slr_pose.errors import SlrPoseError
 from slr_pose.decoding.lm_tables import BoundLM
 
@@ -20,7 +20,8 @@ def long_input(phoenix_vocab, phoenix_dev):
     entries = phoenix_dev[:40]
     tokens = np.concatenate([phoenix_vocab.encode(e.glosses) for e in entries])
     frames = sum(e.num_frames // 4 for e in entries)
-    return tokens, synthetic_log_probs(tokens, frames, len(phoenix_vocab), rng)
+    return tokens, synthetic_log_probs(tokens, frames, len(phoenix_vocab), rng,
+                                       confusions=Confusions.uniform(len(phoenix_vocab)))
 
 
 @pytest.mark.realdata
@@ -60,7 +61,7 @@ def test_stream_is_close_to_whole_sequence_decoding(long_input, phoenix_lm, phoe
 def test_clean_input_streams_exactly(phoenix_vocab, phoenix_dev):
     rng = np.random.default_rng(1)
     tokens = np.concatenate([phoenix_vocab.encode(e.glosses) for e in phoenix_dev[:20]])
-    lp = synthetic_log_probs(tokens, 3 * len(tokens) + 50, len(phoenix_vocab), rng, PosteriorStyle(confusion=0, weak=0))
+    lp = synthetic_log_probs(tokens, 3 * len(tokens) + 50, len(phoenix_vocab), rng, PosteriorStyle(weak=0))
     s = decode_stream(lp, window=64, lookahead=16, beam_width=6, chunk=10)
     assert s.tokens.tolist() == tokens.tolist() == beam_search(lp, beam_width=6)[0].tokens.tolist()
 
