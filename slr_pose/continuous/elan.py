@@ -45,6 +45,7 @@ from slr_pose.continuous.segments import Timed
 from slr_pose.continuous.tiers import chosen_events
 from slr_pose.errors import SlrPoseError
 from slr_pose.keypoints.importers.core import require
+from slr_pose.keypoints.video import VIDEO_EXTENSIONS
 
 #: Gloss tiers taken when none are named: every tier with "gloss" in its name, any case.
 DEFAULT_GLOSS_TIERS = ("(?i).*gloss.*",)
@@ -163,7 +164,7 @@ def _origin(descriptors: list[dict], path: Path) -> int:
 def _recording_id(media: Sequence[str], path: Path) -> str:
     """The stem of the first linked video, else of the first linked file, else of the ``.eaf``."""
     urls = [m for m in media if m]
-    videos = [m for m in urls if PurePosixPath(_url_path(m)).suffix.lower() in _VIDEO_SUFFIXES]
+    videos = [m for m in urls if PurePosixPath(_url_path(m)).suffix.lower() in VIDEO_EXTENSIONS]
     for url in videos + urls:
         stem = PurePosixPath(_url_path(url)).stem
         if stem:
@@ -176,9 +177,6 @@ def _url_path(url: str) -> str:
     parsed = urlparse(url)
     raw = parsed.path if parsed.scheme in ("file", "http", "https", "rtsp") else url
     return unquote(raw).replace("\\", "/")
-
-
-_VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp", ".mts"}
 
 
 def _reason(e: BaseException) -> str:

@@ -23,7 +23,7 @@ import numpy as np
 from slr_pose.errors import SlrPoseError
 
 #: File endings searched for when a folder is given as input (lower case).
-VIDEO_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp")
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp", ".mts")
 
 #: A video counts as truncated when it decodes fewer frames than its header
 #: promises by more than this fraction (headers of some containers estimate
