@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from slr_pose.keypoints.backends.base import available_backends
+
 REPO = Path(__file__).resolve().parent.parent
 #: Real data shipped in the repository (see data/README.md).
 BUNDLED = REPO / "data"
@@ -16,6 +18,10 @@ SHARED = Path(os.environ.get("SLR_POSE_SHARED_DATA", REPO.parent / "shared" / "d
 MSL_VIDEOS = sorted((BUNDLED / "msl150" / "videos").glob("*.mp4"))
 MSL_KEYPOINTS = BUNDLED / "msl150" / "keypoints_sample.npz"
 ASL_VIDEO = BUNDLED / "clips" / "asl_test_video.mp4"
+
+#: legacy Holistic needs mediapipe 0.10.21 (Python 3.10-3.12); the Python 3.13 leg has the Tasks API only
+HAS_HOLISTIC = "holistic" in available_backends()
+needs_holistic = pytest.mark.skipif(not HAS_HOLISTIC, reason="needs mediapipe 0.10.21 (legacy Holistic)")
 
 
 @pytest.fixture(scope="module")
