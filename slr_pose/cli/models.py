@@ -27,8 +27,9 @@ def list_models(cache: Path | None) -> None:
     """The .task files each landmarker needs, MediaPipe's URL for each, and whether the cache has it.
 
     \b
-    Example:
+    Examples:
       slr-pose models list
+      slr-pose models list --cache /shared/mediapipe-models
     """
     from slr_pose.keypoints.backends.models import MODELS, cache_dir, cached_model
 
