@@ -9,9 +9,8 @@ from pathlib import Path
 
 import click
 
-from slr_pose.cli.options import output_file
+from slr_pose.cli.options import face_option, output_file
 from slr_pose.errors import SlrPoseError
-from slr_pose.keypoints.layout import FACE_DETAIL
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,8 +26,7 @@ from slr_pose.keypoints.layout import FACE_DETAIL
 @click.option("--pose-model", metavar="FILE", help="Tasks: pose_landmarker_*.task.")
 @click.option("--face-model", metavar="FILE", help="Tasks: face_landmarker.task.")
 @click.option("--holistic-model", metavar="FILE", help="Tasks: holistic_landmarker.task (pose, hands, face; alone).")
-@click.option("--face", type=click.Choice(FACE_DETAIL), default="contour", show_default=True,
-              help="Face points stored: none, 128 contour points, or the full 468-point mesh.")
+@face_option("Face points stored: none, 128 contour points, or the full 468-point mesh.")
 @click.option("--fps", type=click.FloatRange(min=0, min_open=True), help="Keep about this many frames per second.")
 @click.option("--max-side", type=click.IntRange(min=16), help="Downscale frames to at most this many pixels per side.")
 @click.option("--label", help="Label of every input (a manifest's label column wins).")
