@@ -36,7 +36,8 @@ from slr_pose.errors import SlrPoseError
 @click.option("--label-from-folder", is_flag=True, help="Label each video by the folder holding it.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes extracting in parallel (one per core).")
-@click.option("--shard", metavar="I/N", help="Extract only shard I of N (0-based); merge the shard stores after.")
+@click.option("--shard", metavar="I/N|slurm",
+              help="Extract only shard I of N (0-based), or this SLURM array task's shard; merge the shard stores after.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
 def extract(paths, output, backend, model_complexity, refine_face, hand_model, pose_model, face_model, holistic_model,
             face, fps, max_side, label, signer, language, split, label_from_folder, workers, shard, progress) -> None:
@@ -54,6 +55,7 @@ def extract(paths, output, backend, model_complexity, refine_face, hand_model, p
       slr-pose extract videos/ -o poses.h5 --label-from-folder --language lsm
       slr-pose extract manifest.csv -o poses.h5 --workers 4 --max-side 640
       slr-pose extract clips/ -o part0.h5 --shard 0/2   # then: slr-pose merge part*.h5 -o poses.h5
+      slr-pose extract clips/ -o "part$SLURM_ARRAY_TASK_ID.h5" --shard slurm   # in an sbatch --array job
       slr-pose extract clips/ -o hands.h5 --hand-model hand_landmarker.task
       slr-pose extract clips/ -o poses.h5 --holistic-model holistic_landmarker.task
     """

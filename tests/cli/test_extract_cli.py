@@ -156,7 +156,7 @@ def test_usage_errors_are_one_line(tmp_path):
     cases = [
         (["extract", "-o", out], "Error: no inputs given: name video files, folders or manifest .csv files"),
         (["extract", v, "-o", out, "--shard", "2/2"], "Error: shard '2/2' needs 0 <= I < N"),
-        (["extract", v, "-o", out, "--shard", "half"], "Error: shard 'half' is not I/N (e.g. 0/4 for the first of four shards)"),
+        (["extract", v, "-o", out, "--shard", "half"], "Error: shard 'half' is not I/N (e.g. 0/4 for the first of four shards) or slurm"),
         (["extract", str(tmp_path / "m.csv"), "-o", out],
          f"Error: manifest {tmp_path / 'm.csv'} needs a 'path' column; its header has video, label"),
         (["extract", v, "-o", str(tmp_path / "no" / "s.h5")], f"Error: output folder {tmp_path / 'no'} does not exist"),
@@ -221,3 +221,28 @@ def test_a_mediapipe_without_legacy_holistic(monkeypatch, tmp_path, args, line):
     r = run("extract", ASL_VIDEO, "-o", tmp_path / "s.h5", *args)
     assert r.exit_code == 1 and len(r.output.splitlines()) == 1 and r.output.startswith(line), r.output
     assert not (tmp_path / "s.h5").exists()
+
+
+@pytest.mark.slow
+def test_slurm_array_shards_then_merge(videos, tmp_path):
+    """Two SLURM array tasks (--array=1-2) with the Tasks hand landmarker, then merge: every clip once."""
+    ids = sorted(p.stem for p in videos.glob("*.mp4"))
+    parts = []
+    for task in (1, 2):
+        env = {"SLURM_ARRAY_TASK_ID": str(task), "SLURM_ARRAY_TASK_COUNT": "2", "SLURM_ARRAY_TASK_MIN": "1",
+               "SLURM_ARRAY_TASK_MAX": "2"}
+        part = tmp_path / f"part{task}.h5"
+        r = CliRunner(env=env).invoke(cli, ["extract", str(videos), "-o", str(part), "--shard", "slurm",
+                                            "--hand-model", hand_task(), *CHEAP], catch_exceptions=False)
+        assert r.exit_code == 0, r.output
+        assert r.stdout.splitlines()[:2] == [f"shard {task - 1}/2: 1 of 2 inputs",
+                                             "extracted 1, skipped 0 (already stored), failed 0"]
+        assert PoseStore(part).ids == [i for i in ids if in_shard(i, task - 1, 2)]
+        parts.append(part)
+    r = run("merge", *parts, "-o", tmp_path / "all.h5")
+    assert (r.exit_code, r.stdout) == (0, "added 2, skipped 0 (identical duplicates), conflicts 0\n")
+    assert sorted(PoseStore(tmp_path / "all.h5").ids) == ids
+    r = CliRunner(env={"SLURM_ARRAY_TASK_ID": None, "SLURM_ARRAY_TASK_COUNT": None}).invoke(
+        cli, ["extract", str(videos), "-o", str(tmp_path / "x.h5"), "--shard", "slurm", "--hand-model", hand_task()])
+    assert r.exit_code == 1 and r.output.startswith("Error: --shard slurm needs SLURM_ARRAY_TASK_ID") and \
+        len(r.output.splitlines()) == 1
