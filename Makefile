@@ -16,7 +16,7 @@ RGB_STAMP := $(RGB_VENV)/.installed
 PY313_VENV ?= .venv-313
 PY313 := $(PY313_VENV)/bin/python
 PY313_STAMP := $(PY313_VENV)/.installed
-PY313_TESTS ?= tests/test_no_torch.py tests/keypoints tests/graphs tests/test_outputs.py tests/cli/test_extract_cli.py \
+PY313_TESTS ?= tests/test_no_torch.py tests/keypoints tests/graphs tests/fuzz tests/test_outputs.py tests/cli/test_extract_cli.py \
 	tests/cli/test_import_cli.py tests/cli/test_inspect_cli.py tests/cli/test_models_cli.py
 
 .PHONY: demo test test-313 bench clean
