@@ -46,6 +46,16 @@ def one_run(tree: Path, code: str) -> tuple[float, bool]:
     return wall, r.stderr.splitlines()[-1] == "TORCH"
 
 
+def describe(tree: Path) -> str:
+    """The tree's commit (and whether it has changes beyond it), or its path outside git."""
+    git = ["git", "-C", str(tree)]
+    r = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    if r.returncode != 0:
+        return f"`{tree}`"
+    dirty = subprocess.run([*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True)
+    return f"commit {r.stdout.strip()}" + (" with uncommitted changes" if dirty.stdout.strip() else "")
+
+
 def make_store(path: Path) -> None:
     """The bundled MSL-150 keypoints (86 real sequences) as a pose store, made with this tree."""
     subprocess.run([sys.executable, "-m", "slr_pose", "import", "numpy", str(MSL), "--spec", "msl150",
@@ -94,9 +104,9 @@ def main() -> None:
         f"Run {datetime.date.today().isoformat()} on {platform.machine()} with {os.cpu_count()} cores, no GPU, "
         f"Python {platform.python_version()} ({sys.executable}); load average {load:.2f} before and "
         f"{load_after:.2f} after the run (another job was using the machine when the load is above 0). "
-        f"`python benchmarks/startup.py --before {args.before} --runs {args.runs}`.",
+        f"`python benchmarks/startup.py --before OLD_TREE --runs {args.runs}`.",
         "",
-        f"Trees: before = `{trees['before']}`, after = `{trees['after']}`. Data: the bundled MSL-150 keypoints "
+        f"Trees: before = {describe(trees['before'])}, after = {describe(trees['after'])}. Data: the bundled MSL-150 keypoints "
         "(86 real sequences) imported into a store. Wall time of a fresh interpreter per run, median and minimum "
         f"over {args.runs} runs per tree, the trees alternating run by run.",
         "",
