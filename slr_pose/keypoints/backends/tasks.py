@@ -19,7 +19,10 @@ hand landmarker's hands are given to the signer's left or right by the nearer
 pose wrist when a pose model runs. Without one, the landmarker's own label is used:
 on unmirrored video, mediapipe 0.10.21's HandLandmarker labels the signer's
 own hand (measured on the bundled MSL clips against the pose wrists; the
-legacy ``solutions.hands`` is the one that assumes a mirrored image).
+legacy ``solutions.hands`` is the one that assumes a mirrored image), and so
+does 1.2.3's (hands-only extraction of all 308 frames of the MSL clips: 382 of
+382 hands on the side legacy Holistic gives them, wrists a median 0.0005 image
+widths apart).
 """
 
 from __future__ import annotations
