@@ -102,7 +102,7 @@ def main() -> None:
         "# Start-up time: `slr-pose --help`, `slr-pose inspect`, `import slr_pose.keypoints`",
         "",
         f"Run {datetime.date.today().isoformat()} on {platform.machine()} with {os.cpu_count()} cores, no GPU, "
-        f"Python {platform.python_version()} ({sys.executable}); load average {load:.2f} before and "
+        f"Python {platform.python_version()}; load average {load:.2f} before and "
         f"{load_after:.2f} after the run (another job was using the machine when the load is above 0). "
         f"`python benchmarks/startup.py --before OLD_TREE --runs {args.runs}`.",
         "",
