@@ -10,9 +10,9 @@ STAMP := $(VENV)/.installed
 RGB_VENV ?= .venv-rgb
 RGB_PY := $(RGB_VENV)/bin/python
 RGB_STAMP := $(RGB_VENV)/.installed
-# The second leg: Python 3.13, a current mediapipe 1.x (Tasks API only) and numpy 2, without torch
+# The Python 3.13 leg: a current mediapipe 1.x (Tasks API only) and numpy 2, without torch
 # (torch on 3.13 comes only as a multi-GB CUDA build from the registry): extraction, import, store,
-# normalisation (see README, "Tests").
+# normalisation, the fuzzed readers (see README, "Tests").
 PY313_VENV ?= .venv-313
 PY313 := $(PY313_VENV)/bin/python
 PY313_STAMP := $(PY313_VENV)/.installed
