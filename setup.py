@@ -5,6 +5,9 @@ from setuptools import find_packages, setup
 version = {}
 exec(Path("slr_pose/__init__.py").read_text(), version)
 
+# pyarrow 17 is the last release beside numpy < 2 that the set-up here tests; 18 is the first with a Python 3.13 wheel
+PYARROW = ['pyarrow>=14,<18; python_version < "3.13"', 'pyarrow>=18; python_version >= "3.13"']
+
 setup(
     name="slr-pose",
     version=version["__version__"],
@@ -16,10 +19,13 @@ setup(
     packages=find_packages(include=["slr_pose", "slr_pose.*"]),
     include_package_data=True,
     install_requires=[
-        # mediapipe 0.10.21 is the last release with the legacy Holistic models
-        # inside the wheel; it needs numpy < 2.
-        "mediapipe==0.10.21",
-        "numpy>=1.24,<2",
+        # mediapipe 0.10.21 is the last release with the legacy Holistic models inside
+        # the wheel (the offline default backend); it needs numpy < 2 and has no wheel
+        # for Python 3.13, where a current mediapipe 1.x (Tasks API only) and numpy 2 install.
+        'mediapipe==0.10.21; python_version < "3.13"',
+        'numpy>=1.24,<2; python_version < "3.13"',
+        'mediapipe>=1.2,<2; python_version >= "3.13"',
+        'numpy>=1.26; python_version >= "3.13"',
         "numba>=0.59",
         "h5py>=3.8",
         "click>=8.1",
@@ -31,7 +37,7 @@ setup(
         "matplotlib>=3.7",
     ],
     extras_require={
-        "kaggle": ["pyarrow>=14,<18"],  # pyarrow 18+ needs numpy 2
+        "kaggle": PYARROW,
         "pose-format": ["pose-format>=0.10"],
         "onnx": ["onnx>=1.16", "onnxruntime>=1.18", "onnxscript>=0.1"],
         "rgb": ["torchvision>=0.19"],
@@ -39,7 +45,7 @@ setup(
         "test": [
             "pytest>=8",
             "hypothesis>=6.100",
-            "pyarrow>=14,<18",
+            *PYARROW,
             "pose-format>=0.10",
             "onnx>=1.16",
             "onnxruntime>=1.18",
@@ -50,6 +56,10 @@ setup(
     entry_points={"console_scripts": ["slr-pose=slr_pose.cli.main:main"]},
     classifiers=[
         "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3.10",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
         "Topic :: Scientific/Engineering :: Artificial Intelligence",
         "Intended Audience :: Science/Research",
     ],

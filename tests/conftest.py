@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from slr_pose.keypoints.backends.base import available_backends
+
 REPO = Path(__file__).resolve().parent.parent
 #: Real data shipped in the repository (see data/README.md).
 BUNDLED = REPO / "data"
@@ -17,12 +19,20 @@ MSL_VIDEOS = sorted((BUNDLED / "msl150" / "videos").glob("*.mp4"))
 MSL_KEYPOINTS = BUNDLED / "msl150" / "keypoints_sample.npz"
 ASL_VIDEO = BUNDLED / "clips" / "asl_test_video.mp4"
 
+#: legacy Holistic needs mediapipe 0.10.21 (Python 3.10-3.12); the Python 3.13 leg has the Tasks API only
+HAS_HOLISTIC = "holistic" in available_backends()
+needs_holistic = pytest.mark.skipif(not HAS_HOLISTIC, reason="needs mediapipe 0.10.21 (legacy Holistic)")
+
 
 @pytest.fixture(scope="module")
 def one_torch_thread():
     """Torch on one thread for a module: two threads on a shared 2-core machine wait on each other
-    and train several times slower than one."""
-    import torch
+    and train several times slower than one. Without torch (the Python 3.13 leg) there is nothing to limit."""
+    try:
+        import torch
+    except ImportError:
+        yield
+        return
 
     before = torch.get_num_threads()
     torch.set_num_threads(1)

@@ -9,24 +9,24 @@ from pathlib import Path
 
 import click
 
-from slr_pose.cli.options import output_file
+from slr_pose.cli.options import face_option, output_file
 from slr_pose.errors import SlrPoseError
-from slr_pose.keypoints.layout import FACE_DETAIL
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @output_file("Pose store (.h5) to create or add to.")
-@click.option("--backend", type=click.Choice(["holistic", "tasks"]), default=None,
-              help="MediaPipe Holistic (default) or Tasks landmarkers (default when a model file is given).")
+@click.option("--backend", type=click.Choice(["auto", "holistic", "tasks"]), default="auto", show_default=True,
+              help="Legacy MediaPipe Holistic or the Tasks landmarkers; auto: tasks when a model file is given, "
+                   "else holistic where the installed mediapipe has it, else tasks.")
 @click.option("--model-complexity", type=click.IntRange(0, 2), default=None,
               help="Holistic pose model: 0 lite, 1 full (default, bundled), 2 heavy.")
 @click.option("--refine-face", is_flag=True, help="Holistic: refine lips, eyes and irises.")
 @click.option("--hand-model", metavar="FILE", help="Tasks: hand_landmarker.task.")
 @click.option("--pose-model", metavar="FILE", help="Tasks: pose_landmarker_*.task.")
 @click.option("--face-model", metavar="FILE", help="Tasks: face_landmarker.task.")
-@click.option("--face", type=click.Choice(FACE_DETAIL), default="contour", show_default=True,
-              help="Face points stored: none, 128 contour points, or the full 468-point mesh.")
+@click.option("--holistic-model", metavar="FILE", help="Tasks: holistic_landmarker.task (pose, hands, face; alone).")
+@face_option("Face points stored: none, 128 contour points, or the full 468-point mesh.")
 @click.option("--fps", type=click.FloatRange(min=0, min_open=True), help="Keep about this many frames per second.")
 @click.option("--max-side", type=click.IntRange(min=16), help="Downscale frames to at most this many pixels per side.")
 @click.option("--label", help="Label of every input (a manifest's label column wins).")
@@ -36,10 +36,11 @@ from slr_pose.keypoints.layout import FACE_DETAIL
 @click.option("--label-from-folder", is_flag=True, help="Label each video by the folder holding it.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes extracting in parallel (one per core).")
-@click.option("--shard", metavar="I/N", help="Extract only shard I of N (0-based); merge the shard stores after.")
+@click.option("--shard", metavar="I/N|slurm",
+              help="Extract only shard I of N (0-based), or this SLURM array task's shard; merge the shard stores after.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
-def extract(paths, output, backend, model_complexity, refine_face, hand_model, pose_model, face_model, face, fps,
-            max_side, label, signer, language, split, label_from_folder, workers, shard, progress) -> None:
+def extract(paths, output, backend, model_complexity, refine_face, hand_model, pose_model, face_model, holistic_model,
+            face, fps, max_side, label, signer, language, split, label_from_folder, workers, shard, progress) -> None:
     """Extract MediaPipe landmarks from videos into a pose store.
 
     PATHS are video files, folders (searched recursively) or manifest .csv
@@ -54,18 +55,23 @@ def extract(paths, output, backend, model_complexity, refine_face, hand_model, p
       slr-pose extract videos/ -o poses.h5 --label-from-folder --language lsm
       slr-pose extract manifest.csv -o poses.h5 --workers 4 --max-side 640
       slr-pose extract clips/ -o part0.h5 --shard 0/2   # then: slr-pose merge part*.h5 -o poses.h5
+      slr-pose extract clips/ -o "part$SLURM_ARRAY_TASK_ID.h5" --shard slurm   # in an sbatch --array job
       slr-pose extract clips/ -o hands.h5 --hand-model hand_landmarker.task
+      slr-pose extract clips/ -o poses.h5 --holistic-model holistic_landmarker.task
     """
-    from slr_pose.keypoints.backends import create_spec, native_logs_silenced
+    from slr_pose.keypoints.backends import auto_backend, create_spec, native_logs_silenced
     from slr_pose.keypoints.extraction import ExtractOptions, run_extraction
     from slr_pose.keypoints.inputs import collect_inputs, in_shard, parse_shard
 
     part = parse_shard(shard) if shard else None
     if not output.parent.is_dir():
         raise SlrPoseError(f"output folder {output.parent} does not exist")
-    models = {"hand_model": hand_model, "pose_model": pose_model, "face_model": face_model}
+    models = {"hand_model": hand_model, "pose_model": pose_model, "face_model": face_model,
+              "holistic_model": holistic_model}
     given = {k: v for k, v in models.items() if v is not None}
-    backend = backend or ("tasks" if given else "holistic")
+    if backend == "auto":  # Holistic's own options ask for Holistic: its absence is then the error to show
+        holistic_asked = model_complexity is not None or refine_face
+        backend = "tasks" if given else "holistic" if holistic_asked else auto_backend()
     if backend == "holistic":
         if given:
             raise SlrPoseError(f"--{next(iter(given)).replace('_', '-')} is for --backend tasks")

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import click
 
-from slr_pose.cli.options import output_file
+from slr_pose.cli.options import face_option, output_file
 from slr_pose.errors import SlrPoseError
-from slr_pose.keypoints.layout import FACE_DETAIL, holistic_layout
 
 #: Conflicting ids listed one per line before the summary; the rest are counted.
 SHOW_CONFLICTS = 20
@@ -20,8 +19,7 @@ def _common(func):
     """Options every format shares: the store, its layout and what the source does not say."""
 
     @output_file("Pose store (.h5) to create or add to.", dest="store")
-    @click.option("--face", type=click.Choice(FACE_DETAIL), default="contour", show_default=True,
-                  help="Face points kept: none, the 128 contour points, or the full 468-point mesh.")
+    @face_option("Face points kept: none, the 128 contour points, or the full 468-point mesh.")
     @click.option("--language", default=None, help="Language tag of every sample, e.g. ISO 639-3 ase, mfs, rsl, gsg.")
     @click.option("--split", default="", help="Split of every sample (train, dev, test, ...).")
     @click.option("--fps", type=float, default=None, help="Frame rate of the source videos (default: unknown, or the file's own).")
@@ -100,6 +98,7 @@ def kaggle(source: Path, signs, limit, skip_missing, store, face, language, spli
       slr-pose import kaggle asl-signs/ -o asl.h5 --sign hello --sign thankyou
     """
     from slr_pose.keypoints.importers.kaggle import kaggle_candidates, kaggle_provenance
+    from slr_pose.keypoints.layout import holistic_layout
 
     layout = holistic_layout(face)
     cands = kaggle_candidates(source, layout, geometry=_geometry(fps, width, height), language="ase" if language is None else language,
@@ -151,6 +150,7 @@ def numpy_(paths, spec, zero_is_missing, trim, array_key, label_key, id_key, id_
         array_candidates,
         array_provenance,
     )
+    from slr_pose.keypoints.layout import holistic_layout
 
     layout = holistic_layout(face)
     parsed = ColumnSpec.parse(spec)
@@ -182,6 +182,7 @@ def pose(paths, person, label, label_from_folder, store, face, language, split, 
         pose_candidates,
         pose_provenance,
     )
+    from slr_pose.keypoints.layout import holistic_layout
 
     layout = holistic_layout(face)
     cands = pose_candidates(paths, layout, person=person, geometry=_geometry(fps, width, height), label=label,

@@ -16,6 +16,7 @@ COMMANDS = {
     "extract": "extract:extract",
     "merge": "extract:merge",
     "verify": "verify:verify",
+    "models": "models:models",
     "frames": "frames:frames",
     "import": "importing:import_group",
     "inspect": "inspect:inspect",

@@ -13,6 +13,16 @@ force_option = click.option(
 )
 
 
+#: the face detail of :func:`slr_pose.keypoints.layout.holistic_layout` (equal to its ``FACE_DETAIL``, which a
+#: test checks); written out here so that ``--help`` does not import numpy through the layout module
+FACE_DETAIL = ("none", "contour", "full")
+
+
+def face_option(help: str):
+    """``--face none|contour|full``: the face points a store keeps."""
+    return click.option("--face", type=click.Choice(FACE_DETAIL), default="contour", show_default=True, help=help)
+
+
 def output_file(help: str, *, dest: str = "output", required: bool = True):
     """``-o/--output FILE``: what the command writes (a store, a table, a model; see :mod:`slr_pose.outputs`)."""
     return click.option("-o", "--output", dest, required=required, default=None,

@@ -30,7 +30,7 @@ import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from slr_pose.errors import SlrPoseError
 from slr_pose.keypoints.video import VIDEO_EXTENSIONS, frame_files
@@ -235,19 +235,50 @@ def _frame(row: dict[str, str], column: str) -> int:
     return n
 
 
-def parse_shard(text: str) -> tuple[int, int]:
-    """``"I/N"`` -> ``(I, N)`` with ``0 <= I < N``.
+def parse_shard(text: str, environ: Mapping[str, str] | None = None) -> tuple[int, int]:
+    """``"I/N"`` -> ``(I, N)`` with ``0 <= I < N``; ``"slurm"`` -> this SLURM array task's shard.
+
+    Args:
+        text: ``I/N`` or ``slurm``.
+        environ: where to read SLURM's variables (default: ``os.environ``).
 
     Raises:
         SlrPoseError: for anything else.
     """
+    if text.strip().lower() == "slurm":
+        return slurm_shard(os.environ if environ is None else environ)
     try:
         i, n = (int(x) for x in text.split("/"))
     except ValueError:
-        raise SlrPoseError(f"shard {text!r} is not I/N (e.g. 0/4 for the first of four shards)") from None
+        raise SlrPoseError(f"shard {text!r} is not I/N (e.g. 0/4 for the first of four shards) or slurm") from None
     if not (n >= 1 and 0 <= i < n):
         raise SlrPoseError(f"shard {text!r} needs 0 <= I < N")
     return i, n
+
+
+def slurm_shard(environ: Mapping[str, str]) -> tuple[int, int]:
+    """``(I, N)`` of a SLURM job array task: N = ``SLURM_ARRAY_TASK_COUNT``, I counted from the array's first id.
+
+    ``--array=0-7`` and ``--array=1-8`` both give shards 0..7 of 8; a step
+    (``--array=0-14:2``) is divided out. Ids that skip some of the range
+    (``--array=1,3,8``) cannot be mapped onto shards and are refused.
+    """
+    need = ("SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT")
+    if not all(environ.get(k) for k in need):
+        raise SlrPoseError("--shard slurm needs SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT: run it as a task "
+                           "of a SLURM job array (sbatch --array=0-7 ...)")
+    try:
+        task, count = int(environ["SLURM_ARRAY_TASK_ID"]), int(environ["SLURM_ARRAY_TASK_COUNT"])
+        first = int(environ.get("SLURM_ARRAY_TASK_MIN") or 0)
+        step = int(environ.get("SLURM_ARRAY_TASK_STEP") or 1)
+        last = int(environ.get("SLURM_ARRAY_TASK_MAX") or first + (count - 1) * step)
+    except ValueError:
+        raise SlrPoseError("SLURM_ARRAY_TASK_* variables are not whole numbers") from None
+    index, off_step = divmod(task - first, step) if step > 0 else (-1, 0)
+    if last != first + (count - 1) * step or off_step or not 0 <= index < count:
+        raise SlrPoseError(f"SLURM array task {task} (ids {first}-{last} step {step}, {count} tasks) is not one of "
+                           f"evenly spaced ids; use --array=0-{count - 1}")
+    return index, count
 
 
 def in_shard(sample_id: str, index: int, count: int) -> bool:

@@ -6,6 +6,7 @@ import importlib.resources
 import importlib.util
 import re
 import shutil
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -14,7 +15,7 @@ from slr_pose.cli.main import cli
 from slr_pose.keypoints.backends.holistic import pose_model_path
 from slr_pose.keypoints.inputs import in_shard
 from slr_pose.keypoints.store import PoseStore
-from tests.conftest import ASL_VIDEO, MSL_VIDEOS
+from tests.conftest import ASL_VIDEO, MSL_VIDEOS, needs_holistic
 
 CHEAP = ["--fps", "5", "--max-side", "160"]
 
@@ -52,6 +53,7 @@ def test_help_has_examples():
         assert r.exit_code == 0 and "Example" in r.output and example in r.output
 
 
+@needs_holistic
 @pytest.mark.slow
 def test_extract_then_rerun(videos, tmp_path):
     store = tmp_path / "poses.h5"
@@ -64,6 +66,7 @@ def test_extract_then_rerun(videos, tmp_path):
     assert (r.exit_code, r.stdout) == (0, "extracted 0, skipped 2 (already stored), failed 0\n")
 
 
+@needs_holistic
 @pytest.mark.slow
 def test_progress_bar_shows_frames_per_second(tmp_path):
     store = tmp_path / "s.h5"
@@ -81,6 +84,7 @@ def test_progress_bar_shows_frames_per_second(tmp_path):
     assert quiet.exit_code == 0 and quiet.stderr == ""
 
 
+@needs_holistic
 @pytest.mark.slow
 def test_a_bad_input_is_a_line_and_exit_code_1(videos, tmp_path):
     bad = tmp_path / "notes.mp4"
@@ -107,6 +111,7 @@ def test_tasks_backend_hands_only(tmp_path):
     assert PoseStore(store).provenance["extractor"]["settings"]["groups"] == ["left_hand", "right_hand"]
 
 
+@needs_holistic
 @pytest.mark.slow
 def test_shards_then_merge(videos, tmp_path):
     ids = sorted(p.stem for p in videos.glob("*.mp4"))
@@ -125,6 +130,7 @@ def test_shards_then_merge(videos, tmp_path):
     assert sorted(PoseStore(tmp_path / "all.h5").ids) == ids
 
 
+@needs_holistic
 @pytest.mark.slow
 def test_merge_conflict_is_exit_code_1(videos, tmp_path):
     (tmp_path / "v").mkdir()
@@ -140,6 +146,7 @@ def test_merge_conflict_is_exit_code_1(videos, tmp_path):
     ]
 
 
+@needs_holistic
 def test_usage_errors_are_one_line(tmp_path):
     (tmp_path / "m.csv").write_text("video,label\nx.mp4,a\n")
     notzip = tmp_path / "model.task"
@@ -149,7 +156,7 @@ def test_usage_errors_are_one_line(tmp_path):
     cases = [
         (["extract", "-o", out], "Error: no inputs given: name video files, folders or manifest .csv files"),
         (["extract", v, "-o", out, "--shard", "2/2"], "Error: shard '2/2' needs 0 <= I < N"),
-        (["extract", v, "-o", out, "--shard", "half"], "Error: shard 'half' is not I/N (e.g. 0/4 for the first of four shards)"),
+        (["extract", v, "-o", out, "--shard", "half"], "Error: shard 'half' is not I/N (e.g. 0/4 for the first of four shards) or slurm"),
         (["extract", str(tmp_path / "m.csv"), "-o", out],
          f"Error: manifest {tmp_path / 'm.csv'} needs a 'path' column; its header has video, label"),
         (["extract", v, "-o", str(tmp_path / "no" / "s.h5")], f"Error: output folder {tmp_path / 'no'} does not exist"),
@@ -159,7 +166,12 @@ def test_usage_errors_are_one_line(tmp_path):
         (["extract", v, "-o", out, "--hand-model", str(notzip), "--model-complexity", "1"],
          "Error: --model-complexity and --refine-face are for --backend holistic"),
         (["extract", v, "-o", out, "--backend", "tasks"],
-         "Error: the tasks backend needs at least one model file: --hand-model, --pose-model or --face-model"),
+         "Error: the tasks backend needs a model file: --holistic-model holistic_landmarker.task, "
+         "or --hand-model, --pose-model, --face-model (see: slr-pose models list)"),
+        (["extract", v, "-o", out, "--holistic-model", str(notzip), "--hand-model", str(notzip)],
+         "Error: --holistic-model finds pose, hands and face itself; leave out --hand-model"),
+        (["extract", v, "-o", out, "--holistic-model", str(notzip)],
+         f"Error: holistic model {notzip} is not a MediaPipe .task file (not a zip archive)"),
         (["extract", v, "-o", out, "--hand-model", ""], "Error: hand model path is empty"),
         (["extract", v, "-o", out, "--face-model", str(notzip)],
          f"Error: face model {notzip} is not a MediaPipe .task file (not a zip archive)"),
@@ -182,6 +194,7 @@ def test_wrong_kind_of_task_file(tmp_path):
                         "(it holds hand_detector.tflite, hand_landmarks_detector.tflite)\n")
 
 
+@needs_holistic
 def test_unbundled_model_complexity_is_one_line(tmp_path):
     if pose_model_path(2).is_file():
         pytest.skip("the heavy pose model was downloaded into this mediapipe install")
@@ -189,3 +202,47 @@ def test_unbundled_model_complexity_is_one_line(tmp_path):
     assert r.exit_code == 1 and len(r.output.splitlines()) == 1
     assert r.output.startswith("Error: model complexity 2 needs pose_landmark_heavy.tflite, which mediapipe 0.10.21 "
                                "does not bundle and which could not be downloaded")
+
+
+@pytest.mark.parametrize("args, line", [
+    ([], "Error: the tasks backend needs a model file: --holistic-model holistic_landmarker.task"),  # auto: tasks
+    (["--backend", "holistic"], "Error: the holistic backend needs mediapipe 0.10.21, the last release with the legacy "
+                                "solutions API (" + ("it installs on Python 3.10 to 3.12 only" if sys.version_info >= (3, 13)
+                                                     else "pip install mediapipe==0.10.21") +
+                                "); mediapipe 1.2.3 has only the Tasks API: use --backend tasks\n"),
+    (["--model-complexity", "1"], "Error: the holistic backend needs mediapipe 0.10.21"),  # asks for Holistic
+])
+def test_a_mediapipe_without_legacy_holistic(monkeypatch, tmp_path, args, line):
+    """What mediapipe 0.10.30+ and 1.x look like: auto picks tasks; holistic is one line naming the package."""
+    import slr_pose.keypoints.backends.base as base
+
+    monkeypatch.setattr(base, "available_backends", lambda: ("tasks",))
+    monkeypatch.setattr(base, "mediapipe_version", lambda: "mediapipe 1.2.3")
+    r = run("extract", ASL_VIDEO, "-o", tmp_path / "s.h5", *args)
+    assert r.exit_code == 1 and len(r.output.splitlines()) == 1 and r.output.startswith(line), r.output
+    assert not (tmp_path / "s.h5").exists()
+
+
+@pytest.mark.slow
+def test_slurm_array_shards_then_merge(videos, tmp_path):
+    """Two SLURM array tasks (--array=1-2) with the Tasks hand landmarker, then merge: every clip once."""
+    ids = sorted(p.stem for p in videos.glob("*.mp4"))
+    parts = []
+    for task in (1, 2):
+        env = {"SLURM_ARRAY_TASK_ID": str(task), "SLURM_ARRAY_TASK_COUNT": "2", "SLURM_ARRAY_TASK_MIN": "1",
+               "SLURM_ARRAY_TASK_MAX": "2"}
+        part = tmp_path / f"part{task}.h5"
+        r = CliRunner(env=env).invoke(cli, ["extract", str(videos), "-o", str(part), "--shard", "slurm",
+                                            "--hand-model", hand_task(), *CHEAP], catch_exceptions=False)
+        assert r.exit_code == 0, r.output
+        assert r.stdout.splitlines()[:2] == [f"shard {task - 1}/2: 1 of 2 inputs",
+                                             "extracted 1, skipped 0 (already stored), failed 0"]
+        assert PoseStore(part).ids == [i for i in ids if in_shard(i, task - 1, 2)]
+        parts.append(part)
+    r = run("merge", *parts, "-o", tmp_path / "all.h5")
+    assert (r.exit_code, r.stdout) == (0, "added 2, skipped 0 (identical duplicates), conflicts 0\n")
+    assert sorted(PoseStore(tmp_path / "all.h5").ids) == ids
+    r = CliRunner(env={"SLURM_ARRAY_TASK_ID": None, "SLURM_ARRAY_TASK_COUNT": None}).invoke(
+        cli, ["extract", str(videos), "-o", str(tmp_path / "x.h5"), "--shard", "slurm", "--hand-model", hand_task()])
+    assert r.exit_code == 1 and r.output.startswith("Error: --shard slurm needs SLURM_ARRAY_TASK_ID") and \
+        len(r.output.splitlines()) == 1

@@ -77,3 +77,22 @@ def test_the_import_group_shows_each_format():
     formats = sorted(cli.get_command(click.Context(cli), "import").commands)
     assert formats == ["kaggle", "numpy", "pose"]
     assert sorted(e.split()[2] for e in examples) == formats
+
+
+def test_face_choices_equal_the_layouts():
+    """The CLI writes the --face choices out (so --help needs no numpy); they must stay the layout module's."""
+    from slr_pose.cli.options import FACE_DETAIL
+    from slr_pose.keypoints import layout
+
+    assert FACE_DETAIL == layout.FACE_DETAIL
+
+
+def test_help_imports_neither_numpy_nor_torch():
+    """`slr-pose --help` lists every command, so it imports every command module: they must stay light."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom slr_pose.cli.main import cli\ntry:\n    cli(['--help'], prog_name='slr-pose')\n"
+            "except SystemExit:\n    pass\nprint(sorted(m for m in ('numpy', 'torch', 'h5py', 'mediapipe') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.splitlines()[-1] == "[]", r.stderr

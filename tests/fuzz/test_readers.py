@@ -4,10 +4,16 @@ The targets (strategies, checks, seeds) live in ``targets.py``; the number of
 cases comes from the hypothesis profile in ``conftest.py``.
 """
 
+import importlib.util
+
 import pytest
 from hypothesis import given
 
+from tests.conftest import needs_holistic
 from tests.fuzz.targets import NEEDS_SHARED, TARGETS
+
+#: these readers are torch's (checkpoints, decoding settings and scores of trained runs)
+needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs torch")
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -54,6 +60,7 @@ def test_kaggle_index(shared_data, case):
     check("kaggle_index", case)
 
 
+@needs_holistic  # pose-format writes its seed through its MediaPipe module, which needs mediapipe < 0.10.30
 @given(strategy("pose_format"))
 def test_pose_format(case):
     check("pose_format", case)
@@ -123,11 +130,13 @@ def test_config_dict(case):
 
 
 @pytest.mark.slow
+@needs_torch
 @given(strategy("checkpoint"))
 def test_checkpoint(case):
     check("checkpoint", case)
 
 
+@needs_torch
 @given(strategy("decoding_settings"))
 def test_decoding_settings(case):
     check("decoding_settings", case)
@@ -138,6 +147,7 @@ def test_grouping(case):
     check("grouping", case)
 
 
+@needs_torch
 @given(strategy("fusion_scores"))
 def test_fusion_scores(case):
     check("fusion_scores", case)

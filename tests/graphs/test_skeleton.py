@@ -1,7 +1,5 @@
 import numpy as np
 import pytest
-import torch
-from torch_geometric.nn import GCNConv
 
 from slr_pose.errors import LayoutError
 from slr_pose.graphs.normalisation.pipeline import Preprocessor
@@ -96,6 +94,8 @@ def test_edge_index_holds_both_directions_of_every_edge(subset):
 
 def test_edge_index_drives_a_pyg_gcn_conv(msl_samples):
     """GCNConv on the edge list equals D^-1/2 (A + I) D^-1/2 X W with the skeleton's dense adjacency."""
+    torch = pytest.importorskip("torch")
+    GCNConv = pytest.importorskip("torch_geometric.nn").GCNConv
     pre = Preprocessor(NO_FACE, subset="upper_body_hands", length=None, streams=("joint",))
     sk = pre.skeleton
     out = pre(msl_samples[0])

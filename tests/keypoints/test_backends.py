@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import importlib.resources
 import importlib.util
+import os
 import urllib.error
 import zipfile
 
 import numpy as np
 import pytest
 
-from slr_pose.keypoints.backends import BackendError, create_spec
+from slr_pose.keypoints.backends import BackendError, available_backends, create_spec
 from slr_pose.keypoints.backends.holistic import HolisticBackend, HolisticSpec, pose_model_path
-from slr_pose.keypoints.backends.tasks import TASK_MEMBERS, TasksSpec, assign_hands, check_task_file
+from slr_pose.keypoints.backends.tasks import (
+    TASK_MEMBERS,
+    TasksSpec,
+    assign_hands,
+    check_task_file,
+    holistic_result_landmarks,
+)
 from slr_pose.keypoints.video import VideoFrames
-from tests.conftest import ASL_VIDEO, MSL_VIDEOS
+from tests.conftest import ASL_VIDEO, HAS_HOLISTIC, MSL_VIDEOS, needs_holistic
 
 LEFT_WRIST, RIGHT_WRIST, LEFT_SHOULDER, RIGHT_SHOULDER = 15, 16, 11, 12
 TWO_HANDED = [p for p in MSL_VIDEOS if p.stem in ("ambulancia_001", "doctor_001")]  # both hands in view
@@ -33,6 +40,8 @@ def frames_of(path, fps=10, max_side=320):
 
 @pytest.fixture(scope="module")
 def holistic():
+    if not HAS_HOLISTIC:
+        pytest.skip("needs mediapipe 0.10.21 (legacy Holistic)")
     with HolisticSpec().create() as backend:
         yield backend
 
@@ -97,6 +106,7 @@ def test_holistic_is_deterministic_and_independent_of_the_previous_video(holisti
     np.testing.assert_array_equal(run(a), first)
 
 
+@needs_holistic
 def test_holistic_settings_name_what_changes_landmarks():
     s = HolisticSpec(model_complexity=1, refine_face=True).settings()
     assert s["model_complexity"] == 1 and s["refine_face_landmarks"] is True
@@ -105,6 +115,7 @@ def test_holistic_settings_name_what_changes_landmarks():
         HolisticSpec(model_complexity=3).validate()
 
 
+@needs_holistic
 @pytest.mark.parametrize("complexity", [0, 2])
 def test_unbundled_pose_model_is_one_clear_line(complexity):
     path = pose_model_path(complexity)
@@ -118,6 +129,7 @@ def test_unbundled_pose_model_is_one_clear_line(complexity):
     assert not path.exists()  # no partial model left behind
 
 
+@needs_holistic
 def test_failure_inside_mediapipe_construction_is_caught(monkeypatch):
     from mediapipe.python.solutions import holistic as mp_holistic
 
@@ -149,12 +161,16 @@ def test_task_file_checks(tmp_path):
         z.writestr("face_detector.tflite", b"x")
     with pytest.raises(BackendError, match="it lacks face_landmarks_detector.tflite"):
         check_task_file(odd, "face")
-    assert set(TASK_MEMBERS) == {"hand", "pose", "face"}
+    assert set(TASK_MEMBERS) == {"hand", "pose", "face", "holistic"}
+    with pytest.raises(BackendError, match="holistic model .* is not a holistic landmarker .task: it lacks pose_detector"):
+        check_task_file(task, "holistic")
 
 
 def test_tasks_spec_errors_and_settings(tmp_path):
-    with pytest.raises(BackendError, match="needs at least one model file"):
+    with pytest.raises(BackendError, match="needs a model file: --holistic-model holistic_landmarker.task, or "):
         TasksSpec().validate()
+    with pytest.raises(BackendError, match="^--holistic-model finds pose, hands and face itself; leave out --hand-model$"):
+        TasksSpec(hand_model=hand_task(), holistic_model=hand_task()).validate()
     with pytest.raises(BackendError, match="num_hands 3 is not 1 or 2"):
         TasksSpec(hand_model=hand_task(), num_hands=3).validate()
     not_zip = tmp_path / "x.task"
@@ -166,6 +182,8 @@ def test_tasks_spec_errors_and_settings(tmp_path):
     assert spec.groups == ("left_hand", "right_hand") and s["groups"] == ["left_hand", "right_hand"]
     assert len(s["hand_model_sha256"]) == 64 and s["pose_model_sha256"] is None and s["face_model_sha256"] is None
     assert "hand_model" not in s  # a path is not a setting: the same file elsewhere gives the same landmarks
+    assert "holistic_model_sha256" not in s  # only with a holistic model: older stores keep equal provenance
+    assert TasksSpec(holistic_model="h.task").groups == ("pose", "left_hand", "right_hand", "face")
     with pytest.raises(BackendError, match="unknown backend 'openpose'; choose one of holistic, tasks"):
         create_spec("openpose")
 
@@ -241,3 +259,103 @@ def test_labels_decide_without_pose():
     left, right = assign_hands([b, a], ["Left", "Left"], None)
     assert left is a and right is b
     assert assign_hands([], [], None) == (None, None)
+
+
+# --------------------------------------------------------------------------- tasks: HolisticLandmarker
+
+
+def fake_holistic_task(path) -> str:
+    """A zip with the members of holistic_landmarker.task (no working models inside)."""
+    with zipfile.ZipFile(path, "w") as z:
+        for m in TASK_MEMBERS["holistic"]:
+            z.writestr(m, b"not a model")
+    return str(path)
+
+
+def test_holistic_task_file_members_and_a_model_mediapipe_rejects(tmp_path):
+    task = fake_holistic_task(tmp_path / "holistic_landmarker.task")
+    assert check_task_file(task, "holistic").name == "holistic_landmarker.task"
+    spec = TasksSpec(holistic_model=task)
+    assert spec.settings()["holistic_model_sha256"] is not None and spec.settings()["hand_model_sha256"] is None
+    # right members, wrong bytes: MediaPipe refuses it, and that is one line too, not a crash
+    with pytest.raises(BackendError) as err:
+        spec.create()
+    assert str(err.value).startswith(f"holistic model {task} cannot be loaded by MediaPipe (") and "\n" not in str(err.value)
+
+
+def test_holistic_result_becomes_the_legacy_layout(holistic_results):
+    """A Tasks HolisticLandmarkerResult holding real landmarks (those of legacy Holistic on a real frame,
+    in MediaPipe's own Tasks containers) converts to the same arrays the legacy backend gives."""
+    from mediapipe.tasks.python.components.containers.landmark import NormalizedLandmark
+    from mediapipe.tasks.python.vision import HolisticLandmarkerResult
+
+    def tasks_list(points):
+        if points is None:
+            return []
+        return [NormalizedLandmark(x=float(p[0]), y=float(p[1]), z=float(p[2]),
+                                   visibility=float(p[3]) if len(p) > 3 else None) for p in points]
+
+    checked = 0
+    for results in holistic_results.values():
+        for _, ref in results[:5]:
+            r = HolisticLandmarkerResult(face_landmarks=tasks_list(ref.face), pose_landmarks=tasks_list(ref.pose),
+                                         pose_world_landmarks=[], left_hand_landmarks=tasks_list(ref.left_hand),
+                                         left_hand_world_landmarks=[], right_hand_landmarks=tasks_list(ref.right_hand),
+                                         right_hand_world_landmarks=[])
+            got = holistic_result_landmarks(r)
+            for group in ("pose", "left_hand", "right_hand", "face"):
+                mine, theirs = getattr(got, group), getattr(ref, group)
+                assert (mine is None) == (theirs is None), group
+                if theirs is not None:
+                    assert mine.dtype == np.float32 and mine.shape == theirs.shape
+                    np.testing.assert_array_equal(mine, theirs)
+                    checked += 1
+    assert checked >= 20
+
+
+def holistic_task() -> str:
+    """A real holistic_landmarker.task: $SLR_POSE_HOLISTIC_TASK or the models cache (slr-pose models download)."""
+    from slr_pose.keypoints.backends.models import cached_model
+
+    path = os.environ.get("SLR_POSE_HOLISTIC_TASK") or cached_model("holistic")
+    if not path or not os.path.isfile(path):
+        pytest.skip("no holistic_landmarker.task here (slr-pose models download holistic, on a machine that is online)")
+    return str(path)
+
+
+def test_holistic_landmarker_on_real_video():
+    """Runs only where the real model file exists: one model gives every group, the signer's own hands."""
+    task = holistic_task()
+    assert "tasks" in available_backends()
+    with TasksSpec(holistic_model=task).create() as backend:
+        found = 0
+        for f in frames_of(TWO_HANDED[0]):
+            lm = backend.process(f.image, f.time)
+            assert lm.pose is not None and lm.pose.shape == (33, 4)
+            for hand, own, other in ((lm.left_hand, LEFT_WRIST, RIGHT_WRIST), (lm.right_hand, RIGHT_WRIST, LEFT_WRIST)):
+                if hand is not None:
+                    found += 1
+                    assert hand.shape == (21, 3)
+                    assert np.linalg.norm(hand[0, :2] - lm.pose[own, :2]) < np.linalg.norm(hand[0, :2] - lm.pose[other, :2])
+        assert found >= 20
+
+
+def test_auto_backend_follows_the_installed_mediapipe():
+    """0.10.21 (Python 3.10-3.12): holistic, with tasks beside it; 1.x (the Python 3.13 leg): tasks only, and
+    asking for holistic is one line that says which mediapipe has it."""
+    from importlib.metadata import version
+
+    from slr_pose.keypoints.backends import auto_backend
+
+    mp = version("mediapipe")
+    if mp == "0.10.21":
+        assert available_backends() == ("holistic", "tasks") and auto_backend() == "holistic"
+        return
+    assert int(mp.split(".")[0]) >= 1
+    assert available_backends() == ("tasks",) and auto_backend() == "tasks"
+    with pytest.raises(BackendError) as err:
+        create_spec("holistic")
+    assert str(err.value).startswith("the holistic backend needs mediapipe 0.10.21, the last release with the legacy "
+                                     "solutions API (") and f"mediapipe {mp} has only the Tasks API" in str(err.value)
+    with pytest.raises(BackendError, match="the holistic backend needs mediapipe 0.10.21"):
+        HolisticSpec().validate()

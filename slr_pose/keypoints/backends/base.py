@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import io
 import os
 import sys
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, Iterator
 
 import numpy as np
@@ -18,6 +20,9 @@ from slr_pose.errors import SlrPoseError
 
 #: backend name -> "module:spec class" under this package
 BACKENDS = {"holistic": "holistic:HolisticSpec", "tasks": "tasks:TasksSpec"}
+#: backend name -> file inside the mediapipe package that only releases offering it have
+#: (looked up on disk: importing mediapipe to find out costs a second of start-up)
+_API_FILES = {"holistic": ("python", "solutions", "holistic.py"), "tasks": ("tasks", "python", "vision", "__init__.py")}
 
 
 class BackendError(SlrPoseError):
@@ -120,13 +125,69 @@ class BackendSpec(ABC):
 
 
 def create_spec(name: str, **options: Any) -> BackendSpec:
-    """The spec of backend ``name`` (see :data:`BACKENDS`) built from ``options``."""
+    """The spec of backend ``name`` (see :data:`BACKENDS`) built from ``options``.
+
+    Raises:
+        BackendError: an unknown name, or a backend the installed mediapipe cannot run
+            (the message names the package to install).
+    """
     target = BACKENDS.get(name)
     if target is None:
         raise BackendError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
+    require_backend(name)
     module, cls = target.split(":")
     spec_cls = getattr(importlib.import_module(f"slr_pose.keypoints.backends.{module}"), cls)
     return spec_cls(**options)
+
+
+def mediapipe_install_hint() -> str:
+    """The pip command that gives this Python the mediapipe slr-pose is tested with."""
+    if sys.version_info < (3, 13):
+        return "pip install mediapipe==0.10.21"
+    return "pip install 'mediapipe>=1.2,<2'"  # 0.10.21 has no wheel for Python 3.13
+
+
+def _mediapipe_dir() -> Path | None:
+    spec = importlib.util.find_spec("mediapipe")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def available_backends() -> tuple[str, ...]:
+    """The backends the installed mediapipe can run, in order of preference (none without mediapipe).
+
+    mediapipe 0.10.21 has both; every release from 0.10.30 on (1.x included)
+    has removed the legacy ``solutions`` API and offers ``tasks`` only.
+    """
+    root = _mediapipe_dir()
+    if root is None:
+        return ()
+    return tuple(name for name, parts in _API_FILES.items() if root.joinpath(*parts).is_file())
+
+
+def auto_backend() -> str:
+    """``holistic`` where the installed mediapipe has it (offline models), else ``tasks``."""
+    have = available_backends()
+    if not have:
+        raise BackendError(f"mediapipe is not installed: {mediapipe_install_hint()}")
+    return have[0]
+
+
+def require_backend(name: str) -> None:
+    """Raise a one-line :class:`BackendError` unless the installed mediapipe can run backend ``name``."""
+    have = available_backends()
+    if name in have:
+        return
+    if not have:
+        raise BackendError(f"mediapipe is not installed: {mediapipe_install_hint()}")
+    if name == "holistic":
+        where = ("it installs on Python 3.10 to 3.12 only" if sys.version_info >= (3, 13)
+                 else "pip install mediapipe==0.10.21")
+        raise BackendError(f"the holistic backend needs mediapipe 0.10.21, the last release with the legacy "
+                           f"solutions API ({where}); {mediapipe_version()} has only the Tasks API: use --backend tasks")
+    raise BackendError(f"the {name} backend needs the MediaPipe Tasks API, which {mediapipe_version()} lacks: "
+                       f"{mediapipe_install_hint()}")
 
 
 def mediapipe_version() -> str:
@@ -136,7 +197,7 @@ def mediapipe_version() -> str:
     try:
         return f"mediapipe {version('mediapipe')}"
     except PackageNotFoundError:
-        raise BackendError("mediapipe is not installed: pip install mediapipe==0.10.21") from None
+        raise BackendError(f"mediapipe is not installed: {mediapipe_install_hint()}") from None
 
 
 @contextlib.contextmanager
@@ -190,5 +251,5 @@ def import_mediapipe():
     try:
         import mediapipe
     except ImportError:
-        raise BackendError("mediapipe is not installed: pip install mediapipe==0.10.21") from None
+        raise BackendError(f"mediapipe is not installed: {mediapipe_install_hint()}") from None
     return mediapipe

@@ -12,7 +12,6 @@ Handedness: Holistic's ``left_hand_landmarks`` is the signer's own left hand
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import socket
 from dataclasses import dataclass
@@ -26,9 +25,11 @@ from slr_pose.keypoints.backends.base import (
     BackendError,
     BackendSpec,
     FrameLandmarks,
+    _mediapipe_dir,
     import_mediapipe,
     landmark_array,
     mediapipe_version,
+    require_backend,
 )
 
 #: model_complexity -> pose landmark model file MediaPipe loads for it
@@ -37,15 +38,9 @@ POSE_MODELS = {0: "pose_landmark_lite.tflite", 1: "pose_landmark_full.tflite", 2
 DOWNLOAD_TIMEOUT = 20.0
 
 
-def _mediapipe_dir() -> Path:
-    spec = importlib.util.find_spec("mediapipe")
-    if spec is None or not spec.submodule_search_locations:
-        raise BackendError("mediapipe is not installed: pip install mediapipe==0.10.21")
-    return Path(list(spec.submodule_search_locations)[0])
-
-
 def pose_model_path(model_complexity: int) -> Path:
     """Where MediaPipe looks for the pose landmark model of ``model_complexity``."""
+    require_backend("holistic")
     return _mediapipe_dir() / "modules" / "pose_landmark" / POSE_MODELS[model_complexity]
 
 
@@ -69,6 +64,7 @@ class HolisticSpec(BackendSpec):
     def validate(self) -> None:
         if self.model_complexity not in POSE_MODELS:
             raise BackendError(f"model complexity {self.model_complexity} is not one of 0, 1, 2")
+        require_backend("holistic")
         path = pose_model_path(self.model_complexity)
         if path.is_file():
             return

@@ -1,18 +1,28 @@
-"""The ``tasks`` backend: MediaPipe Tasks hand, pose and face landmarkers from ``.task`` files.
+"""The ``tasks`` backend: MediaPipe Tasks landmarkers from ``.task`` files.
 
-No mediapipe wheel ships ``.task`` files; the user names them. Any subset
-works (hands only is a real case); groups without a model are recorded as
-missing in every frame, and the provenance lists the groups extracted.
+Either the HolisticLandmarker (``holistic_landmarker.task``: pose, both hands
+and face from one model, the official successor of legacy Holistic, with the
+same layout: 33 pose points, 21 per hand, 468 face points), or any subset of
+the separate hand, pose and face landmarkers (hands only is a real case);
+groups without a model are recorded as missing in every frame, and the
+provenance lists the groups extracted. The Tasks API exists in mediapipe
+0.10.21 and in every later release (1.x included); no wheel ships ``.task``
+files (``slr-pose models`` lists, checks and downloads them).
 
 MediaPipe must never see a bad path: ``BaseOptions`` with an empty path
 crashes the process and a file that is not a zip raises deep inside, so
 :func:`check_task_file` checks existence, zip-ness and the expected members first.
 
-Handedness: hands are given to the signer's left or right by the nearer pose
-wrist when a pose model runs. Without one, the landmarker's own label is used:
+Handedness: the HolisticLandmarker crops each hand around its own pose wrist,
+so its left hand is the signer's own left, as in legacy Holistic. The separate
+hand landmarker's hands are given to the signer's left or right by the nearer
+pose wrist when a pose model runs. Without one, the landmarker's own label is used:
 on unmirrored video, mediapipe 0.10.21's HandLandmarker labels the signer's
 own hand (measured on the bundled MSL clips against the pose wrists; the
-legacy ``solutions.hands`` is the one that assumes a mirrored image).
+legacy ``solutions.hands`` is the one that assumes a mirrored image), and so
+does 1.2.3's (hands-only extraction of all 308 frames of the MSL clips: 382 of
+382 hands on the side legacy Holistic gives them, wrists a median 0.0005 image
+widths apart).
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ from slr_pose.keypoints.backends.base import (
     FrameLandmarks,
     import_mediapipe,
     landmark_array,
+    require_backend,
 )
 from slr_pose.keypoints.inputs import file_sha256
 
@@ -42,6 +53,9 @@ TASK_MEMBERS = {
     "hand": ("hand_detector.tflite", "hand_landmarks_detector.tflite"),
     "pose": ("pose_detector.tflite", "pose_landmarks_detector.tflite"),
     "face": ("face_detector.tflite", "face_landmarks_detector.tflite"),
+    # what MediaPipe's HolisticLandmarkerGraph reads from its bundle (face_blendshapes.tflite only when asked for)
+    "holistic": ("pose_detector.tflite", "pose_landmarks_detector.tflite", "hand_landmarks_detector.tflite",
+                 "hand_roi_refinement.tflite", "face_detector.tflite", "face_landmarks_detector.tflite"),
 }
 #: the landmarker's "Left" means the signer's own left on unmirrored video
 #: (see the module docstring; tests/keypoints/test_backends.py re-measures it)
@@ -50,7 +64,7 @@ _POSE_LEFT_WRIST, _POSE_RIGHT_WRIST = 15, 16
 
 
 def check_task_file(path: str | Path | None, kind: str) -> Path:
-    """``path`` as a checked MediaPipe ``.task`` model of ``kind`` (hand, pose, face).
+    """``path`` as a checked MediaPipe ``.task`` model of ``kind`` (hand, pose, face, holistic).
 
     Raises:
         BackendError: the path is empty or missing, not a zip archive, or lacks
@@ -87,26 +101,31 @@ def model_sha256(path: Path) -> str:
 
 @dataclass(frozen=True)
 class TasksSpec(BackendSpec):
-    """Settings of the Tasks backend; at least one model file.
+    """Settings of the Tasks backend: a holistic model, or at least one of hand, pose, face.
 
     Args:
         hand_model, pose_model, face_model: ``.task`` files (None: group not extracted).
-        num_hands: hands to look for per frame.
+        holistic_model: ``holistic_landmarker.task`` (pose, hands and face; alone).
+        num_hands: hands to look for per frame (separate hand landmarker only).
     """
 
     hand_model: str | None = None
     pose_model: str | None = None
     face_model: str | None = None
     num_hands: int = 2
+    holistic_model: str | None = None
     name: ClassVar[str] = "tasks"
 
     def _models(self) -> dict[str, str]:
-        given = {"hand": self.hand_model, "pose": self.pose_model, "face": self.face_model}
+        given = {"hand": self.hand_model, "pose": self.pose_model, "face": self.face_model,
+                 "holistic": self.holistic_model}
         return {k: v for k, v in given.items() if v is not None}
 
     @property
     def groups(self) -> tuple[str, ...]:
         m = self._models()
+        if "holistic" in m:
+            return ("pose", "left_hand", "right_hand", "face")
         return (("pose",) if "pose" in m else ()) + (("left_hand", "right_hand") if "hand" in m else ()) + (
             ("face",) if "face" in m else ()
         )
@@ -114,18 +133,25 @@ class TasksSpec(BackendSpec):
     def validate(self) -> None:
         models = self._models()
         if not models:
-            raise BackendError("the tasks backend needs at least one model file: --hand-model, --pose-model or --face-model")
+            raise BackendError("the tasks backend needs a model file: --holistic-model holistic_landmarker.task, "
+                               "or --hand-model, --pose-model, --face-model (see: slr-pose models list)")
+        if "holistic" in models and len(models) > 1:
+            others = ", ".join(f"--{k}-model" for k in models if k != "holistic")
+            raise BackendError(f"--holistic-model finds pose, hands and face itself; leave out {others}")
         if self.num_hands not in (1, 2):
             raise BackendError(f"num_hands {self.num_hands} is not 1 or 2")
         for kind, path in models.items():
             check_task_file(path, kind)
+        require_backend("tasks")
 
     def settings(self) -> dict[str, Any]:
         self.validate()
         models = self._models()
         out: dict[str, Any] = {"groups": list(self.groups)}
-        for kind in TASK_MEMBERS:
+        for kind in ("hand", "pose", "face"):
             out[f"{kind}_model_sha256"] = model_sha256(Path(models[kind])) if kind in models else None
+        if "holistic" in models:  # only then, so stores made before it existed keep equal provenance
+            out["holistic_model_sha256"] = model_sha256(Path(models["holistic"]))
         out.update(num_hands=self.num_hands, min_detection_confidence=0.5, min_presence_confidence=0.5,
                    min_tracking_confidence=0.5, running_mode="video")
         return out
@@ -169,6 +195,30 @@ def assign_hands(
     return (hands[0], hands[1]) if sides[0] == "left" else (hands[1], hands[0])
 
 
+def holistic_result_landmarks(result: Any) -> FrameLandmarks:
+    """A HolisticLandmarkerResult as :class:`FrameLandmarks` (the layout of legacy Holistic).
+
+    The result holds plain landmark lists, empty where a group was not found;
+    pose points carry visibility as in the legacy solution.
+    """
+    def group(points: Any, visibility: bool = False) -> np.ndarray | None:
+        return landmark_array(points, visibility=visibility) if points else None
+
+    return FrameLandmarks(pose=group(result.pose_landmarks, visibility=True),
+                          left_hand=group(result.left_hand_landmarks), right_hand=group(result.right_hand_landmarks),
+                          face=group(result.face_landmarks))
+
+
+def _holistic_landmarker(vision: Any) -> Any:
+    """``HolisticLandmarker.create_from_options``, or a one-line error where this mediapipe lacks it."""
+    marker = getattr(vision, "HolisticLandmarker", None)
+    if marker is None:
+        from slr_pose.keypoints.backends.base import mediapipe_version
+
+        raise BackendError(f"{mediapipe_version()} has no HolisticLandmarker: pip install 'mediapipe>=0.10.21'")
+    return marker.create_from_options
+
+
 def _label_side(label: str) -> str:
     said_left = label.lower().startswith("left")
     return "left" if said_left == LABEL_IS_SIGNER_SIDE else "right"
@@ -203,6 +253,8 @@ class TasksBackend(Backend):
                 base_options=BaseOptions(model_asset_path=p), running_mode=mode, num_poses=1)),
             "face": lambda p: v.FaceLandmarker.create_from_options(v.FaceLandmarkerOptions(
                 base_options=BaseOptions(model_asset_path=p), running_mode=mode, num_faces=1)),
+            "holistic": lambda p: _holistic_landmarker(v)(v.HolisticLandmarkerOptions(
+                base_options=BaseOptions(model_asset_path=p), running_mode=mode)),
         }
         out = {}
         for kind, path in self.spec._models().items():
@@ -210,6 +262,10 @@ class TasksBackend(Backend):
             try:
                 with contextlib.redirect_stdout(io.StringIO()):
                     out[kind] = makers[kind](p)
+            except BackendError:
+                for m in out.values():
+                    m.close()
+                raise
             except Exception as e:  # noqa: BLE001 - MediaPipe's RuntimeError/ValueError for a bad model
                 for m in out.values():
                     m.close()
@@ -225,6 +281,10 @@ class TasksBackend(Backend):
         ms = max(int(round(time_s * 1000)), self._last_ms + 1)
         self._last_ms = ms
         frame = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(image))
+        if "holistic" in self._live:
+            with self._inference():
+                r = self._live["holistic"].detect_for_video(frame, ms)
+            return holistic_result_landmarks(r)
         out = FrameLandmarks()
         if "pose" in self._live:
             with self._inference():

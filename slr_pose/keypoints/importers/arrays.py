@@ -343,11 +343,28 @@ def _member(z, path: Path, key: str) -> np.ndarray:
     return _numpy_read(lambda: z[key], f"{path} {key!r}")
 
 
+def _read_header(fh, version: tuple[int, int]):
+    """``(shape, fortran_order, dtype)`` of an array header of format ``version``, with numpy 1 or 2.
+
+    Versions 1.0 and 2.0 have public readers; 3.0 (utf-8 field names, rare) only a private one, which
+    numpy 2 moved from ``numpy.lib.format`` to ``numpy.lib._format_impl``.
+    """
+    public = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    if version in public:
+        return public[version](fh)
+    private = getattr(np.lib.format, "_read_array_header", None)
+    if private is None:
+        from numpy.lib import _format_impl
+
+        private = _format_impl._read_array_header
+    return private(fh, version)
+
+
 def _header_shape(fh, where: str, size: int) -> tuple[tuple[int, ...], np.dtype]:
     """Shape and dtype from an array header, checked against the ``size`` bytes that hold header and data."""
     try:
         version = np.lib.format.read_magic(fh)
-        shape, _, dtype = np.lib.format._read_array_header(fh, version)
+        shape, _, dtype = _read_header(fh, version)
     except NUMPY_FAILURES as e:
         raise SlrPoseError(f"{where} is not a readable NumPy array ({error_reason(e)})") from None
     if any(n < 0 for n in shape):

