@@ -157,18 +157,25 @@ def spot(probs: np.ndarray, starts: Sequence[float], ends: Sequence[float], clas
     return out
 
 
-def matches(spotted: Sequence[Spotted], signs: Sequence[tuple[str, float, float]], lag: float = 0.0) -> list[bool]:
-    """For each true sign ``(gloss, start s, end s)``: whether some spotted sign of that gloss was emitted inside it.
+def pair_signs(spotted: Sequence[Spotted], signs: Sequence[tuple[str, float, float]], lag: float = 0.0) -> list[int]:
+    """For each true sign ``(gloss, start s, end s)``: the index of the spotted sign matched to it, or -1.
 
-    ``lag``: seconds after the sign's end an emission still counts (the window must see the end of a sign).
-    Each spotted sign matches at most one true sign.
+    A spotted sign matches when it has the true sign's gloss and was emitted
+    inside it, or at most ``lag`` seconds after its end (a window must see the
+    end of a sign). True signs are matched in order, each to the first spotted
+    sign not matched yet; each spotted sign matches at most one true sign.
     """
     used = [False] * len(spotted)
     out = []
     for gloss, a, b in signs:
         hit = next((i for i, s in enumerate(spotted) if not used[i] and s.gloss == gloss
-                    and a <= s.time <= b + lag), None)
-        if hit is not None:
+                    and a <= s.time <= b + lag), -1)  # fmt: skip
+        if hit >= 0:
             used[hit] = True
-        out.append(hit is not None)
+        out.append(hit)
     return out
+
+
+def matches(spotted: Sequence[Spotted], signs: Sequence[tuple[str, float, float]], lag: float = 0.0) -> list[bool]:
+    """For each true sign ``(gloss, start s, end s)``: whether a spotted sign matched it (:func:`pair_signs`)."""
+    return [i >= 0 for i in pair_signs(spotted, signs, lag)]

@@ -25,7 +25,7 @@ from slr_pose.keypoints.layout import holistic_layout
 from slr_pose.keypoints.video import VideoFrames
 from slr_pose.runtime.onnx_model import sidecar_path
 from slr_pose.runtime.sources import PacedFile, open_source
-from slr_pose.runtime.spotting import SignSpotter, SpottingRule, matches, spot
+from slr_pose.runtime.spotting import SignSpotter, SpottingRule, matches, pair_signs, spot
 from slr_pose.runtime.window import LandmarkWindow
 from tests.inference.conftest import SEQUENCE, video
 
@@ -166,6 +166,13 @@ def test_the_rule_window_by_window_equals_the_rule_offline_and_is_scored_against
     assert online == offline and len(offline) > 5
     truth = [(s.gloss, s.time - 0.5, s.time + 0.5) for s in offline]
     assert all(matches(offline, truth)) and not any(matches(offline, [("hoy", -5.0, -4.0)]))
+    assert pair_signs(offline, truth) == list(range(len(offline)))
+    # one emission finds one word: the same word twice is found once; an emission after the end needs the lag
+    first = offline[0]
+    twice = [(first.gloss, first.time - 0.5, first.time + 0.5)] * 2
+    assert pair_signs(offline[:1], twice) == [0, -1]
+    late = [(first.gloss, first.time - 1.0, first.time - 0.25)]
+    assert pair_signs(offline[:1], late) == [-1] and pair_signs(offline[:1], late, lag=0.3) == [0]
     with pytest.raises(SlrPoseError, match="release must be in"):
         SpottingRule(threshold=0.5, release=0.6)
     assert SpottingRule(threshold=0.3).release == 0.3
