@@ -107,7 +107,7 @@ def main() -> None:
     for k, name in enumerate(names):
         val = np.array([100 * r["rows"][k]["val_top1"] for r in results])
         test = np.array([100 * r["rows"][k]["test_top1"] for r in results])
-        lines.append(f"| {name} | {val.mean():.1f} +- {val.std():.1f} | {test.mean():.1f} +- {test.std():.1f} |")
+        lines.append(f"| {name} | {val.mean():.1f} +- {val.std(ddof=1) if len(val) > 1 else 0:.1f} | {test.mean():.1f} +- {test.std(ddof=1) if len(test) > 1 else 0:.1f} |")
     lines += ["", f"Chance is 5%. Seeds: {', '.join(map(str, args.seeds))}; per-seed tables and plots in "
                   f"`{args.work}/seed*/ablation.*`."]
     text = "\n".join(lines) + "\n"

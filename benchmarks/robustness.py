@@ -41,7 +41,7 @@ from click.testing import CliRunner  # noqa: E402
 from slr_pose.cli.main import cli  # noqa: E402
 from tests.cli import test_bad_inputs as bad  # noqa: E402
 from tests.cli import test_kill as kills  # noqa: E402
-from tests.keypoints import test_disk_full as disk  # noqa: E402
+from tests.keypoints.store import test_disk_full as disk  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data"
 
