@@ -18,6 +18,11 @@ subset ``nose_wrists``), torch on one thread:
 * isolated words (``task: islr`` on ``--words`` stores, context 0 and 8
   frames): top-1 on the 178 test words; its test confusions are what
   ``benchmarks/decoding.py`` draws synthetic errors from;
+* the sign-boundary head (``model.boundary: true``) on words cut with a
+  random amount of real context either side (0-16 frames each side, drawn
+  per word, the same for every run): its effect on top-1, and its boundary
+  error in frames against a baseline that knows the training words' mean
+  relative span;
 * weak supervision (``data.target: transcript``) from an English-words version
   of the glosses, scored against the glosses in the same word form.
 
@@ -37,6 +42,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -83,6 +89,8 @@ REACH = 0.5
 #: pointing glosses a spoken transcript has no word for (third-person pointing, possessive)
 POINTING = {"IX", "POSS"}
 SHUFFLE_WINDOW = 3
+#: boundary-head words: each side keeps 0..RANDOM_CONTEXT frames of the sentence, drawn per word
+RANDOM_CONTEXT = 16
 
 #: Published results on these sentences, as stated in the sources (read there; quoted, not measured here).
 ANCHORS = [
@@ -122,7 +130,9 @@ def import_stores(work: Path) -> list[str]:
     """The three imported stores (sentences, words with context 0 and 8); the commands, as shown."""
     steps = [["boston104", "import", str(DATA), "-o", str(work / "boston.h5")],
              ["boston104", "import", str(DATA), "--words", "-o", str(work / "words0.h5")],
-             ["boston104", "import", str(DATA), "--words", "--context", "8", "-o", str(work / "words8.h5")]]
+             ["boston104", "import", str(DATA), "--words", "--context", "8", "-o", str(work / "words8.h5")],
+             ["boston104", "import", str(DATA), "--words", "--context", str(RANDOM_CONTEXT), "-o",
+              str(work / f"words{RANDOM_CONTEXT}.h5")]]
     for args in steps:
         if not Path(args[-1]).exists():
             slr(args)
@@ -199,6 +209,49 @@ def with_transcript(shuffle: bool):
         return dataclasses.replace(sample, info=dataclasses.replace(sample.info, transcript=" ".join(words)))
 
     return transform
+
+
+def random_context(sample):
+    """The word with 0..RANDOM_CONTEXT frames of its sentence kept on each side, drawn from its id (so every run
+    and every rerun sees the same clips); ``sign_start``/``sign_end`` move with the cut."""
+    a, b, n = sample.info.sign_start, sample.info.sign_end, len(sample.xyz)
+    rng = np.random.default_rng(int(hashlib.sha256(sample.info.id.encode()).hexdigest()[:12], 16))
+    lo = a - int(rng.integers(0, min(a, RANDOM_CONTEXT) + 1))
+    hi = b + 1 + int(rng.integers(0, min(n - 1 - b, RANDOM_CONTEXT) + 1))
+    info = dataclasses.replace(sample.info, length=hi - lo, sign_start=a - lo, sign_end=b - lo)
+    return dataclasses.replace(sample, info=info, xyz=sample.xyz[lo:hi], confidence=sample.confidence[lo:hi],
+                               missing=sample.missing[lo:hi], time=sample.time[lo:hi] - sample.time[lo])
+
+
+def boundary_errors(run_dir: Path, store: Path) -> dict:
+    """The boundary head's start / end error in frames on the store's test words, and a baseline's.
+
+    The baseline predicts every test word at the training words' mean relative span (start and end as
+    fractions of the clip), which is what a model without the head knows of where the sign is.
+    """
+    from slr_pose.inference.torch_model import TorchModel
+    from slr_pose.runtime.recogniser import Recogniser
+
+    src = PoseStore(store)
+    samples = [src.read(i) for i in range(len(src))]
+    rel = np.array([(s.info.sign_start / (len(s.xyz) - 1), s.info.sign_end / (len(s.xyz) - 1))
+                    for s in samples if s.info.split == "train"])  # fmt: skip
+    mean_rel = rel.mean(axis=0)
+    rec = Recogniser(TorchModel(run_dir), samples[0].layout)
+    head, base = [], []
+    for s in samples:
+        if s.info.split != "test":
+            continue
+        truth, last = np.array([s.info.sign_start, s.info.sign_end], float), len(s.xyz) - 1
+        _, span = rec.score(s)
+        head.append(np.abs(np.array(span) * last - truth))
+        base.append(np.abs(mean_rel * last - truth))
+    head, base = np.array(head), np.array(base)
+    return {"words": len(head), "train_mean_relative_span": mean_rel.tolist(),
+            "head": {"start_median": float(np.median(head[:, 0])), "end_median": float(np.median(head[:, 1])),
+                     "mean": float(head.mean())},
+            "baseline": {"start_median": float(np.median(base[:, 0])), "end_median": float(np.median(base[:, 1])),
+                         "mean": float(base.mean())}}  # fmt: skip
 
 
 def seen_words(source: Path):
@@ -284,6 +337,50 @@ def machine() -> str:
 
 def pct(x: float) -> str:
     return f"{100 * x:.1f}"
+
+
+def boundary_section(words: dict) -> list[str]:
+    """The boundary head: top-1 with and without it, and its boundary error against the mean-span baseline."""
+    plain, head = words["rc"], words["rc_boundary"]
+    d = [100 * (h["eval"]["top1"] - p["eval"]["top1"]) for p, h in zip(plain, head)]
+    errs = [r["boundary_error"] for r in head]
+
+    def frames(side: str, key: str) -> str:
+        v = [e[side][key] for e in errs]
+        return f"{statistics.mean(v):.2f}" + (f" ± {statistics.stdev(v):.2f}" if len(v) > 1 else "")
+
+    spread = statistics.stdev(d) if len(d) > 1 else float("nan")
+    verdict = ("within noise" if abs(statistics.mean(d)) <= max(spread, 100 / 177)
+               else "larger than the seeds' spread")
+    return [
+        "",
+        "## Boundary head (Logos' sign-boundary regression)",
+        "",
+        f"Words cut from their sentences with a random amount of real context, 0-{RANDOM_CONTEXT} frames on each",
+        "side, drawn per word from its id (the same clips in every run; imported with",
+        f"`--context {RANDOM_CONTEXT}` and cut by a derived store), so the sign sits at a different place in each",
+        "clip and its boundaries are the annotated ones inside real co-articulated signing. Both runs are the",
+        "isolated-word recipe above; `+ boundary head` adds `model.boundary: true` (loss weight 2.5, as Logos).",
+        "",
+        "| seed | top-1 % without head | with head | difference (points) |",
+        "|---:|---:|---:|---:|",
+        *[f"| {p['seed']} | {100 * p['eval']['top1']:.1f} | {100 * h['eval']['top1']:.1f} | {x:+.1f} |"
+          for p, h, x in zip(plain, head, d)],
+        "",
+        f"Mean difference {statistics.mean(d):+.1f} points (one test word is {100 / 177:.1f}): {verdict}.",
+        "",
+        f"Boundary error on the {errs[0]['words']} test words (frames at 30 fps; mean over seeds of each run's",
+        "median, ± std over seeds), against a baseline that puts every word at the training words' mean",
+        "relative span:",
+        "",
+        "| predictor | start error | end error | mean error (start and end) |",
+        "|---|---:|---:|---:|",
+        f"| boundary head | {frames('head', 'start_median')} | {frames('head', 'end_median')} | {frames('head', 'mean')} |",
+        f"| mean-span baseline | {frames('baseline', 'start_median')} | {frames('baseline', 'end_median')} | "
+        f"{frames('baseline', 'mean')} |",
+        "",
+        "`benchmarks/spotting.py` uses these heads to spot signs in the test sentences (`spotting.md`).",
+    ]
 
 
 def mean_std(values: list[float]) -> str:
@@ -410,7 +507,9 @@ def report(res: dict) -> str:
         "| words | runs (seeds) | top-1 % over 178 | top-1 % over the 177 scoreable | glosses with 5+ training words | 1-4 |",
         "|---|---|---:|---:|---:|---:|",
     ]
-    for label, runs in (("context 0", words["c0"]), ("context 8", words["c8"])):
+    for label, runs in (("context 0", words["c0"]), ("context 8", words["c8"]),
+                        (f"random context 0-{RANDOM_CONTEXT}", words["rc"]),
+                        (f"random context 0-{RANDOM_CONTEXT}, + boundary head", words["rc_boundary"])):
         t177 = [r["eval"]["top1"] for r in runs]
         t178 = [r["eval"]["top1"] * r["eval"]["samples"] / 178 for r in runs]
         f5 = [r["per_frequency"]["5+"]["top1"] for r in runs]
@@ -419,6 +518,7 @@ def report(res: dict) -> str:
         lines.append(f"| {label} | {len(runs)} ({seeds}) | {mean_std(t178)} | {mean_std(t177)} | {mean_std(f5)} "
                      f"({runs[0]['per_frequency']['5+']['words']} words) | {mean_std(f1)} "
                      f"({runs[0]['per_frequency']['1-4']['words']} words) |")
+    lines += boundary_section(words)
     lines += [
         "",
         "## Weak supervision: transcript words instead of glosses",
@@ -522,6 +622,15 @@ def main() -> None:
     for r in groups["standard"]:
         r["word_form"] = word_form_wer(r, work)
     word_runs = {f"c{c}": runs(f"words-c{c}", words[c], args.seeds, WORDS) for c in (0, 8)}
+    rc = derive(work / f"words{RANDOM_CONTEXT}.h5", work / "words-rc.h5", "random-context",
+                {"max_frames_each_side": RANDOM_CONTEXT}, random_context)
+    rc = derive(rc, work / "words-rc-seen.h5", "seen-glosses", {}, seen_words(rc))
+    word_runs["rc"] = runs("words-rc", rc, args.seeds, WORDS)
+    word_runs["rc_boundary"] = runs("words-rc-bnd", rc, args.seeds, WORDS + ["model.boundary=true"])
+    for r in word_runs["rc_boundary"]:
+        if "boundary_error" not in r:
+            r["boundary_error"] = boundary_errors(work / "runs" / r["name"], rc)
+            (work / "runs" / r["name"] / "bench.json").write_text(json.dumps(r, indent=1))
     wstore = PoseStore(words[0])
     train_labels = [lab for lab, sp in zip(wstore.column("label"), wstore.column("split")) if sp == "train"]
     test_labels = [lab for lab, sp in zip(PoseStore(work / "words0.h5").column("label"),

@@ -28,6 +28,9 @@ import click
               help="Consecutive windows above --threshold before a sign is emitted [3].")
 @click.option("--release", default=None, type=click.FloatRange(0, 1),
               help="A sign is emitted again only after its probability fell below this [0.4, at most --threshold].")
+@click.option("--centre", default=None, type=click.FloatRange(0, 0.5),
+              help="With a boundary-head model: a window counts for a sign only when the sign the head places "
+                   "in it has its middle within this many window lengths of the window's middle.")
 @click.option("--idle-class", default=None,
               help="Name of the model's no-sign class, if it has one: it never emits and breaks a run [idle].")
 @click.option("-k", "--top-k", default=None, type=click.IntRange(min=1), help="Classes drawn with --show [3].")
@@ -37,7 +40,7 @@ import click
 @click.option("--show", is_flag=True, help="Show the video with the landmarks and the current top-k (needs a display).")
 def live(model: str, source: str | None, camera: int | None, realtime: bool, language: str, window: float | None,
          hop: float | None, threshold: float | None, min_windows: int | None, release: float | None,
-         idle_class: str | None, top_k: int | None, threads: int, as_json: bool, show: bool) -> None:
+         centre: float | None, idle_class: str | None, top_k: int | None, threads: int, as_json: bool, show: bool) -> None:
     """Recognise signs as they are made, from a camera, a stream or a video.
 
     MODEL is an exported graph (MODEL.onnx with its MODEL.onnx.json; run by
@@ -71,7 +74,8 @@ def live(model: str, source: str | None, camera: int | None, realtime: bool, lan
         raise SlrPoseError("--show needs a display (no DISPLAY or WAYLAND_DISPLAY is set)")
     given = lambda **kw: {k: v for k, v in kw.items() if v is not None}  # noqa: E731 - unset: the library's default
     try:
-        rule = SpottingRule(**given(threshold=threshold, min_windows=min_windows, release=release, idle=idle_class))
+        rule = SpottingRule(**given(threshold=threshold, min_windows=min_windows, release=release, idle=idle_class,
+                                    centre=centre))
         settings = LiveSettings(**given(window=window, hop=hop, top_k=top_k), rule=rule)
     except SlrPoseError as e:  # options that do not fit together: a usage error, exit code 2
         raise click.UsageError(str(e)) from None

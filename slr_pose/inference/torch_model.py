@@ -28,14 +28,22 @@ class TorchModel:
     def __init__(self, run_dir: str | Path, *, which: str = "best") -> None:
         self.run = load_run(run_dir, which=which)
         self.card = ModelCard.from_mapping({**self.run.meta, "modality": self.run.modality}, str(run_dir))
+        #: whether :meth:`outputs` gives sign boundaries
+        self.has_boundary = getattr(self.run.model, "boundary_head", None) is not None
 
     def __repr__(self) -> str:
         return f"TorchModel({self.card.source!r})"
 
-    def logits(self, x: np.ndarray, language: np.ndarray, frame_mask: np.ndarray) -> np.ndarray:
-        """``(N, K_max)`` float32 logits of ``x`` ``(N, C, T, V)``, ``language`` ``(N,)``, ``frame_mask`` ``(N, T)``."""
+    def outputs(self, x: np.ndarray, language: np.ndarray,
+                frame_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(N, K_max)`` float32 logits of ``x`` ``(N, C, T, V)``, ``language`` ``(N,)``, ``frame_mask`` ``(N, T)``,
+        and the ``(N, 2)`` sign start/end in clip units when the model has a boundary head (else None)."""
         with torch.no_grad():
             out = self.run.model(torch.from_numpy(np.ascontiguousarray(x, np.float32)),
                                  torch.from_numpy(np.asarray(language, np.int64)),
                                  torch.from_numpy(np.asarray(frame_mask, bool)))
-        return out.logits.numpy()
+        return out.logits.numpy(), None if out.boundary is None else out.boundary.numpy()
+
+    def logits(self, x: np.ndarray, language: np.ndarray, frame_mask: np.ndarray) -> np.ndarray:
+        """The logits of :meth:`outputs`."""
+        return self.outputs(x, language, frame_mask)[0]

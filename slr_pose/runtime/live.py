@@ -155,7 +155,8 @@ class LiveRecogniser:
         settings: window, hop, spotting rule.
 
     Raises:
-        SlrPoseError: an unknown language, or a model whose landmarks the extractor's layout does not give.
+        SlrPoseError: an unknown language, a model whose landmarks the extractor's layout does not give,
+            or a rule with a ``centre`` for a model without a boundary head.
     """
 
     def __init__(self, model: Model, options: ExtractOptions, *, language: str = "",
@@ -165,6 +166,9 @@ class LiveRecogniser:
         self.layout = options.layout
         self.recogniser = Recogniser(model, self.layout, language)  # checks the layout before any frame is read
         self.classes = self.recogniser.classes
+        if self.settings.rule.centre is not None and not self.recogniser.has_boundary:
+            raise SlrPoseError(f"{self.recogniser.card.source} has no boundary head, so a spotting centre cannot "
+                               "apply (train with model.boundary: true, or leave --centre out)")
         self._filler = LandmarkFiller(self.layout, options.backend.groups)
 
     def run(self, source: FrameSource, backend: Backend, summary: LiveSummary | None = None) -> Iterator[LiveStep]:
@@ -213,6 +217,8 @@ class LiveRecogniser:
         if window.hand_frames() < MIN_HAND_FRACTION * len(window):
             spotted, top = spotter.update(None, start, end), []
         else:
-            probs = rec.probabilities(window.sample())
-            spotted, top = spotter.update(probs, start, end), rec.top(probs, self.settings.top_k)
+            probs, span = rec.score(window.sample())
+            if span is not None:  # fractions of the window's frames -> seconds of stream
+                span = (start + span[0] * (end - start), start + span[1] * (end - start))
+            spotted, top = spotter.update(probs, start, end, span), rec.top(probs, self.settings.top_k)
         return WindowResult(end, start, top, spotted, time.perf_counter() - frame.arrived)

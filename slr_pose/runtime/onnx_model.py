@@ -71,12 +71,22 @@ class OnnxModel:
         names = {i.name for i in self.session.get_inputs()}
         if names != {"x", "language", "frame_mask"}:
             raise SlrPoseError(f"{self.path} takes inputs {sorted(names)}, not the x, language, frame_mask of 'slr-pose export'")
+        self._outputs = ["logits"] + [o.name for o in self.session.get_outputs() if o.name == "boundary"]
+        #: whether :meth:`outputs` gives sign boundaries
+        self.has_boundary = len(self._outputs) == 2
 
     def __repr__(self) -> str:
         return f"OnnxModel({str(self.path)!r})"
 
-    def logits(self, x: np.ndarray, language: np.ndarray, frame_mask: np.ndarray) -> np.ndarray:
-        """``(N, K_max)`` float32 logits of ``x`` ``(N, C, T, V)``, ``language`` ``(N,)``, ``frame_mask`` ``(N, T)``."""
+    def outputs(self, x: np.ndarray, language: np.ndarray,
+                frame_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(N, K_max)`` float32 logits of ``x`` ``(N, C, T, V)``, ``language`` ``(N,)``, ``frame_mask`` ``(N, T)``,
+        and the ``(N, 2)`` sign start/end in clip units when the graph has a ``boundary`` output (else None)."""
         feed = {"x": np.ascontiguousarray(x, np.float32), "language": np.asarray(language, np.int64),
                 "frame_mask": np.asarray(frame_mask, bool)}
-        return self.session.run(["logits"], feed)[0]
+        out = self.session.run(self._outputs, feed)
+        return out[0], out[1] if len(out) > 1 else None
+
+    def logits(self, x: np.ndarray, language: np.ndarray, frame_mask: np.ndarray) -> np.ndarray:
+        """The logits of :meth:`outputs`."""
+        return self.outputs(x, language, frame_mask)[0]

@@ -1,8 +1,9 @@
 """Landmarks of one clip -> class probabilities; one video or stored sample -> its top-k signs.
 
 A *model* here is anything with a :class:`~slr_pose.runtime.card.ModelCard`
-as ``card`` and ``logits(x, language, frame_mask) -> (N, K_max)`` NumPy
-logits: :class:`~slr_pose.runtime.onnx_model.OnnxModel` (no torch), or a run
+as ``card`` and ``outputs(x, language, frame_mask) -> (logits (N, K_max),
+boundary (N, 2) or None)`` on NumPy arrays (the boundary: sign start/end in
+clip units, from a model with a boundary head): :class:`~slr_pose.runtime.onnx_model.OnnxModel` (no torch), or a run
 directory's torch model (:class:`slr_pose.inference.torch_model.TorchModel`).
 """
 
@@ -23,8 +24,10 @@ from slr_pose.runtime.card import ModelCard
 
 class Model(Protocol):
     card: ModelCard
+    has_boundary: bool
 
-    def logits(self, x: np.ndarray, language: np.ndarray, frame_mask: np.ndarray) -> np.ndarray: ...
+    def outputs(self, x: np.ndarray, language: np.ndarray,
+                frame_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]: ...
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -32,6 +35,20 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     z = np.asarray(logits, np.float64)
     e = np.exp(z - z.max(-1, keepdims=True))
     return e / e.sum(-1, keepdims=True)
+
+
+def clip_fractions(boundary: np.ndarray, source_index: np.ndarray, frame_mask: np.ndarray,
+                   frames: int) -> tuple[float, float]:
+    """A boundary head's ``(2,)`` start/end (fractions of the model's real input frames, as in training) as
+    fractions of the ``frames`` stored frames they came from (0: the first, 1: the last), clamped to [0, 1]."""
+    src = np.asarray(source_index, np.float64)[np.asarray(frame_mask, bool)]
+    b = np.clip(np.asarray(boundary, np.float64), 0.0, 1.0)
+    if len(src) < 2 or frames < 2:
+        return float(b[0]), float(b[1])
+    order = np.argsort(src, kind="stable")
+    idx = np.interp(b, np.arange(len(src)) / (len(src) - 1), src[order])
+    start, end = np.clip(idx / (frames - 1), 0.0, 1.0)
+    return float(start), float(end)
 
 
 @dataclass
@@ -63,19 +80,31 @@ class Recogniser:
         self.classes = self.card.classes[self.language]
         self.preprocessor = self.card.preprocessor(layout, **overrides)
         self._lang = np.array([self.card.languages.index(self.language)], np.int64)
+        self.has_boundary = bool(getattr(model, "has_boundary", False))
         self.timings = Timings()
 
     def probabilities(self, sample: Sample) -> np.ndarray:
         """``(K,)`` float64 class probabilities of one clip of the recogniser's layout."""
+        return self.score(sample)[0]
+
+    def score(self, sample: Sample) -> tuple[np.ndarray, tuple[float, float] | None]:
+        """Class probabilities of one clip, and where in it the sign is when the model has a boundary head.
+
+        Returns:
+            ``(K,)`` float64 probabilities, and ``(start, end)`` as fractions of
+            the clip's stored frames (0: its first frame, 1: its last), or None
+            for a model without a boundary head.
+        """
         t0 = time.perf_counter()
         out = self.preprocessor(sample)
         t1 = time.perf_counter()
-        logits = self.model.logits(out.x[None], self._lang, out.frame_mask[None])[0, : len(self.classes)]
+        logits, boundary = self.model.outputs(out.x[None], self._lang, out.frame_mask[None])
         t2 = time.perf_counter()
         self.timings.normalisation += t1 - t0
         self.timings.model += t2 - t1
         self.timings.calls += 1
-        return softmax(logits)
+        span = None if boundary is None else clip_fractions(boundary[0], out.source_index, out.frame_mask, len(sample.xyz))
+        return softmax(logits[0, : len(self.classes)]), span
 
     def top(self, probs: np.ndarray, k: int) -> list[tuple[str, float]]:
         """The ``k`` most probable classes, best first, as ``(class, probability)``."""

@@ -13,7 +13,19 @@ that turns its per-window probabilities into signs, as they happen:
 4. a class named ``idle`` (a no-sign class, when the model was trained with
    one) never supports anything: it only breaks runs;
 5. a window without signing (no hand in view: :class:`SignSpotter.update`
-   with ``None``) breaks the run and releases every sign.
+   with ``None``) breaks the run and releases every sign;
+6. with a model that has a boundary head, a spotted sign's start and end
+   are where the head places the sign (the mean over the supporting
+   windows), not the supporting windows' stretch; and with ``centre`` set,
+   a window supports its top class only when that sign is centred in it
+   (the middle of the predicted start..end within ``centre`` window lengths
+   of the window's middle).
+
+Measured on real continuous signing (``benchmarks/results/spotting.md``,
+RWTH-BOSTON-104): the head's times have less than half the start error of
+the windows' stretch at the same F1, while the ``centre`` condition does not
+raise F1; so ``live`` uses the head's times whenever the model has one and
+leaves ``centre`` off unless asked.
 
 :class:`SignSpotter` applies the rule window by window (``live``);
 :func:`spot` applies it offline to a sequence of per-window probabilities,
@@ -46,12 +58,15 @@ class SpottingRule:
         release: an emitted sign can be emitted again once its probability falls below this (<= threshold;
             None: :data:`DEFAULT_RELEASE`, or ``threshold`` when that is lower).
         idle: name of the no-sign class (a model without it has none).
+        centre: with a boundary head, the largest distance between the predicted sign's middle and the
+            window's middle, in window lengths, in [0, 0.5] (None: the boundary head is not used to support).
     """
 
     threshold: float = 0.6
     min_windows: int = 3
     release: float | None = None
     idle: str = IDLE
+    centre: float | None = None
 
     def __post_init__(self) -> None:
         if self.release is None and isinstance(self.threshold, (int, float)):
@@ -62,6 +77,8 @@ class SpottingRule:
             raise SlrPoseError(f"spotting min_windows must be a whole number >= 1, not {self.min_windows!r}")
         if not (isinstance(self.release, (int, float)) and 0 <= self.release <= self.threshold):
             raise SlrPoseError(f"spotting release must be in [0, threshold={self.threshold}], not {self.release!r}")
+        if self.centre is not None and not (isinstance(self.centre, (int, float)) and 0 <= self.centre <= 0.5):
+            raise SlrPoseError(f"spotting centre must be in [0, 0.5] window lengths, not {self.centre!r}")
 
 
 @dataclass(frozen=True)
@@ -72,7 +89,8 @@ class Spotted:
         gloss: the class.
         probability: its mean probability over the supporting windows.
         time: seconds, the end of the window that completed the run (when the sign was emitted).
-        start, end: seconds, the stretch of stream the supporting windows covered.
+        start, end: seconds, the stretch of stream the supporting windows covered, or with a boundary
+            head, the mean of the start and end it predicted in them.
         window: index of the emitting window among all windows seen.
     """
 
@@ -106,11 +124,17 @@ class SignSpotter:
     def reset(self) -> None:
         """Forget the current run and release every sign (a new stream)."""
         self._run: list[tuple[float, float, float]] = []  # (probability, start, end) of each supporting window
+        self._spans: list[tuple[float, float]] = []  # the boundary head's sign start, end in each (s)
         self._candidate = -1
         self._latched: set[int] = set()
 
-    def update(self, probs: np.ndarray | None, start: float, end: float) -> Spotted | None:
+    def update(self, probs: np.ndarray | None, start: float, end: float,
+               span: tuple[float, float] | None = None) -> Spotted | None:
         """Feed one window's ``(K,)`` probabilities (``None``: no signing in it) covering ``start..end`` seconds.
+
+        ``span``: the boundary head's sign start and end in that window, in
+        seconds of the stream (None: the model has no boundary head; the
+        rule's ``centre`` then does not apply).
 
         Returns:
             The sign this window completes, or None.
@@ -118,40 +142,54 @@ class SignSpotter:
         index = self.windows
         self.windows += 1
         if probs is None:
-            self._run, self._candidate = [], -1
+            self._break()
             self._latched.clear()
             return None
         probs = np.asarray(probs)
         self._latched = {c for c in self._latched if probs[c] >= self.rule.release}
         top = int(np.argmax(probs))
         p = float(probs[top])
-        if top == self._idle or not p >= self.rule.threshold:
-            self._run, self._candidate = [], -1
+        centred = (self.rule.centre is None or span is None
+                   or abs((span[0] + span[1]) / 2 - (start + end) / 2) <= self.rule.centre * (end - start))
+        if top == self._idle or not p >= self.rule.threshold or not centred:
+            self._break()
             return None
         if top != self._candidate:
-            self._run, self._candidate = [], top
+            self._break()
+            self._candidate = top
         self._run.append((p, start, end))
+        if span is not None:
+            self._spans.append((float(span[0]), float(span[1])))
         if len(self._run) < self.rule.min_windows or top in self._latched:
             return None
         self._latched.add(top)
         run = self._run
-        return Spotted(self.classes[top], float(np.mean([r[0] for r in run])), end, run[0][1], run[-1][2], index)
+        a, b = (run[0][1], run[-1][2]) if len(self._spans) != len(run) else np.mean(self._spans, axis=0)
+        return Spotted(self.classes[top], float(np.mean([r[0] for r in run])), end, float(a), float(b), index)
+
+    def _break(self) -> None:
+        self._run, self._spans, self._candidate = [], [], -1
 
 
 def spot(probs: np.ndarray, starts: Sequence[float], ends: Sequence[float], classes: Sequence[str],
-         rule: SpottingRule | None = None) -> list[Spotted]:
+         rule: SpottingRule | None = None, spans: np.ndarray | None = None) -> list[Spotted]:
     """The rule offline: ``probs`` ``(W, K)`` per-window probabilities (a row of NaN: no signing in that window).
 
-    ``starts``, ``ends``: ``(W,)`` seconds each window covers. Returns the signs in order.
+    ``starts``, ``ends``: ``(W,)`` seconds each window covers; ``spans``:
+    ``(W, 2)`` the boundary head's sign start and end in each, in seconds
+    (None: no boundary head). Returns the signs in order.
     """
     probs = np.asarray(probs, np.float64)
     if probs.ndim != 2 or probs.shape[1] != len(classes) or len(starts) != len(probs) or len(ends) != len(probs):
         raise SlrPoseError(f"spot needs (W, {len(classes)}) probabilities and W starts and ends, "
                            f"not {probs.shape}, {len(starts)}, {len(ends)}")
+    if spans is not None and np.shape(spans) != (len(probs), 2):
+        raise SlrPoseError(f"spot needs ({len(probs)}, 2) boundary spans, not {np.shape(spans)}")
     spotter = SignSpotter(classes, rule)
     out = []
-    for row, a, b in zip(probs, starts, ends):
-        hit = spotter.update(None if np.isnan(row).any() else row, float(a), float(b))
+    for w, (row, a, b) in enumerate(zip(probs, starts, ends)):
+        span = None if spans is None else (float(spans[w][0]), float(spans[w][1]))
+        hit = spotter.update(None if np.isnan(row).any() else row, float(a), float(b), span)
         if hit is not None:
             out.append(hit)
     return out

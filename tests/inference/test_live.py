@@ -178,6 +178,40 @@ def test_the_rule_window_by_window_equals_the_rule_offline_and_is_scored_against
     assert SpottingRule(threshold=0.3).release == 0.3
 
 
+def test_the_boundary_rule_counts_only_windows_centred_on_the_sign_and_reports_the_heads_span():
+    # windows 1.5 s long every 0.1 s; the head places one sign at 2.0-2.6 s of stream (middle 2.3 s)
+    probs, a, b = windows([{"doctor": 0.9}] * 20)
+    spans = np.tile([2.0, 2.6], (20, 1))
+    rule = SpottingRule(threshold=0.6, min_windows=2, centre=0.08)  # middles within 0.12 s: windows 15, 16
+    got = spot(probs, a, b, CLASSES, rule, spans)
+    assert [(s.gloss, s.window) for s in got] == [("doctor", 16)]
+    assert (got[0].start, got[0].end) == pytest.approx((2.0, 2.6))  # the head's span, not the windows' stretch
+    # without the centre the first two confident windows emit, with the head's times when there is a head
+    got = spot(probs, a, b, CLASSES, SpottingRule(threshold=0.6, min_windows=2), spans)
+    assert [(s.window, s.start, s.end) for s in got] == [(1, 2.0, 2.6)]
+    got = spot(probs, a, b, CLASSES, SpottingRule(threshold=0.6, min_windows=2), None)
+    assert [(s.window, s.start, s.end) for s in got] == [(1, a[0], b[1])]  # no head: the windows' stretch
+    # a window whose sign is off-centre breaks the run like a low probability does
+    spans[16] = [0.0, 0.2]
+    assert spot(probs, a, b, CLASSES, rule, spans) == []
+    with pytest.raises(SlrPoseError, match="centre must be in"):
+        SpottingRule(centre=0.7)
+    with pytest.raises(SlrPoseError, match=r"needs \(20, 2\) boundary spans"):
+        spot(probs, a, b, CLASSES, rule, spans[:3])
+
+
+def test_head_fractions_of_the_model_input_map_back_to_the_windows_frames():
+    from slr_pose.runtime.recogniser import clip_fractions
+
+    # a 10-frame window resampled to 19 model frames (every half frame): fractions are the same
+    src, mask = np.linspace(0, 9, 19, dtype=np.float32), np.ones(19, bool)
+    assert clip_fractions(np.array([0.25, 0.75]), src, mask, 10) == pytest.approx((0.25, 0.75))
+    # trimmed: the model saw stored frames 4..9 of 10 only, then padding
+    src, mask = np.array([4, 5, 6, 7, 8, 9, 0, 0], np.float32), np.array([1] * 6 + [0] * 2, bool)
+    assert clip_fractions(np.array([0.0, 1.0]), src, mask, 10) == pytest.approx((4 / 9, 1.0))
+    assert clip_fractions(np.array([-0.3, 1.4]), src, mask, 10) == pytest.approx((4 / 9, 1.0))  # clamped
+
+
 def test_the_window_keeps_seconds_not_frames_and_says_the_rate_it_saw():
     layout = holistic_layout("none")
     v, g = layout.num_landmarks, len(layout.groups)
@@ -232,6 +266,8 @@ def test_bad_sources_and_options_are_one_line_errors(exported, tmp_path):
     assert "release must be in [0, threshold=0.5]" in one_line_error("live", m, video("yo"), "--threshold", 0.5,
                                                                       "--release", 0.7, code=2)
     assert "language 'ase' has no head" in one_line_error("live", m, video("yo"), "--language", "ase")
+    assert "has no boundary head, so a spotting centre cannot apply" in one_line_error("live", m, video("yo"),
+                                                                                       "--centre", 0.2)
     assert one_line_error("live", tmp_path / "nothing", video("yo")) == f"no such model: {tmp_path / 'nothing'}"
     assert "is neither a run directory nor an exported .onnx graph" in one_line_error("live", text, video("yo"))
 

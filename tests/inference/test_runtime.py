@@ -189,3 +189,36 @@ def test_predict_on_an_exported_graph_of_a_stored_sample(exported):
     assert [t["probability"] for t in got["top"]] == pytest.approx([t["probability"] for t in want["top"]], abs=1e-4)
 
 
+def test_a_boundary_head_run_gives_the_same_boundaries_in_torch_and_onnx(msl_store, tmp_path):
+    import torch
+    from click.testing import CliRunner
+
+    from slr_pose.cli.main import cli
+    from slr_pose.inference.torch_model import TorchModel
+    from slr_pose.runtime.recogniser import Recogniser
+    from slr_pose.training.config import load_config
+    from slr_pose.training.trainer import train
+    from tests.training.test_trainer import write_config
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        cfg = load_config(write_config(tmp_path, [{"path": str(msl_store)}], train={"epochs": 1, "batch_size": 8},
+                                       model={"boundary": True}))
+        train(cfg, tmp_path / "run", progress=False, log=lambda *a, **k: None)
+    finally:
+        torch.set_num_threads(before)
+    r = CliRunner().invoke(cli, ["export", str(tmp_path / "run"), "-o", str(tmp_path / "b.onnx")])
+    assert r.exit_code == 0, r.output
+    onnx, torch_model = OnnxModel(tmp_path / "b.onnx"), TorchModel(tmp_path / "run")
+    assert onnx.has_boundary and torch_model.has_boundary
+    x, mask, _ = stored_inputs(onnx, msl_store)
+    lang = np.zeros(len(x), np.int64)
+    (got_logits, got), (want_logits, want) = onnx.outputs(x, lang, mask), torch_model.outputs(x, lang, mask)
+    assert got.shape == (86, 2)
+    np.testing.assert_allclose(got, want, atol=1e-4)
+    np.testing.assert_allclose(got_logits, want_logits, atol=1e-4)
+    store = PoseStore(msl_store)
+    spans = [Recogniser(m, store.layout).score(store.read(0))[1] for m in (onnx, torch_model)]
+    assert spans[0] == pytest.approx(spans[1], abs=1e-3) and all(0 <= f <= 1 for f in spans[0])
+
