@@ -49,7 +49,16 @@ def measure(name: str, side: int, threads: int, repeat: int) -> dict:
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     model = Recognizer(create_model(name, num_frames=T, side=side), {"ase": 20, "rsl": 5})
-    x = torch.randn(1, 3, T, side, side)
+    forward, step = forward_and_step(model, torch.randn(1, 3, T, side, side))
+    params = sum(p.numel() for p in model.encoder.parameters())
+    return {"model": name, "side": side, "threads": threads, "params": params,
+            "forward": seconds(forward, repeat), "step": seconds(step, repeat)}
+
+
+def forward_and_step(model, x):
+    """One inference forward pass and one training step (forward, loss, backward) of ``model`` on ``x``."""
+    import torch
+
     language = model.language_ids(["ase"])
     target = torch.tensor([3])
 
@@ -61,12 +70,9 @@ def measure(name: str, side: int, threads: int, repeat: int) -> dict:
     def step() -> None:
         model.train()
         model.zero_grad(set_to_none=True)
-        loss = torch.nn.functional.cross_entropy(model(x, language).logits, target)
-        loss.backward()
+        torch.nn.functional.cross_entropy(model(x, language).logits, target).backward()
 
-    params = sum(p.numel() for p in model.encoder.parameters())
-    return {"model": name, "side": side, "threads": threads, "params": params,
-            "forward": seconds(forward, repeat), "step": seconds(step, repeat)}
+    return forward, step
 
 
 def measure_pose(threads: int, repeat: int) -> dict:
@@ -84,20 +90,7 @@ def measure_pose(threads: int, repeat: int) -> dict:
     enc = create_model(DEFAULT_MODEL, in_channels=6, num_nodes=len(layout), adjacency=sk.adjacency("spatial"),
                        edge_index=sk.edge_index)
     model = Recognizer(enc, {"ase": 20, "rsl": 5})
-    x = torch.randn(1, 6, 64, len(layout))
-    language = model.language_ids(["ase"])
-    target = torch.tensor([3])
-
-    def forward() -> None:
-        model.eval()
-        with torch.no_grad():
-            model(x, language)
-
-    def step() -> None:
-        model.train()
-        model.zero_grad(set_to_none=True)
-        torch.nn.functional.cross_entropy(model(x, language).logits, target).backward()
-
+    forward, step = forward_and_step(model, torch.randn(1, 6, 64, len(layout)))
     params = sum(p.numel() for p in model.encoder.parameters())
     return {"model": f"{DEFAULT_MODEL} (pose, 64 frames x {len(layout)} landmarks)", "side": "-", "threads": threads,
             "params": params, "forward": seconds(forward, 20 * repeat), "step": seconds(step, 20 * repeat)}

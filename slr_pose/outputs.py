@@ -280,6 +280,29 @@ class JournalDir:
             fcntl.flock(self._lock, fcntl.LOCK_UN)
             self._lock.close()
 
+    def replay(self, read_entry, error: type[Exception], committed: dict[str, str]) -> list[Path]:
+        """The journaled entries a kill left uncommitted, in order, after a restart.
+
+        ``read_entry(path) -> (sample id, sha256)`` reads one entry and raises
+        ``error`` for one cut short or damaged, which is deleted (it was never
+        finished). An entry whose id is in ``committed`` was committed just
+        before a kill could delete it, and is deleted now. The others' ids and
+        hashes are added to ``committed``.
+        """
+        out = []
+        for p in sorted(self.path.glob("*.npz")):
+            try:
+                sample_id, sha = read_entry(p)
+            except error:
+                p.unlink()
+                continue
+            if sample_id in committed:
+                p.unlink()
+                continue
+            committed[sample_id] = sha
+            out.append(p)
+        return out
+
     def remove(self, *bookkeeping: str) -> None:
         for name in ("lock", *bookkeeping):
             (self.path / name).unlink(missing_ok=True)

@@ -98,20 +98,8 @@ class CacheWriter:
             self.provenance = {**provenance, "slr_pose_version": __version__, "created": now()}
         for tmp in [*self.journal.glob(".*.tmp"), *self.path.parent.glob(f".{self.path.name}.*.tmp")]:
             tmp.unlink(missing_ok=True)  # cut short by a kill: never a finished sample or cache
-        self._journaled: list[Path] = []
-        self._seq = 0
-        for p in sorted(self.journal.glob("*.npz")):
-            self._seq = max(self._seq, _seq_of(p) + 1)
-            try:
-                entry = _read_entry(p)
-            except CacheError:
-                p.unlink()
-                continue
-            if entry.id in self._ids:
-                p.unlink()  # committed just before a kill could remove it
-                continue
-            self._ids[entry.id] = entry.sha256
-            self._journaled.append(p)
+        self._seq = max((_seq_of(p) + 1 for p in self.journal.glob("*.npz")), default=0)
+        self._journaled: list[Path] = self._journal.replay(_entry_key, CacheError, self._ids)
         if self._journaled:
             self.commit()
 
@@ -177,6 +165,11 @@ class CacheWriter:
     def _release(self) -> None:
         """Unlock without committing (as a killed writer would leave the journal)."""
         self._journal.release()
+
+
+def _entry_key(path: Path) -> tuple[str, str]:
+    entry = _read_entry(path)
+    return entry.id, entry.sha256
 
 
 def _seq_of(path: Path) -> int:

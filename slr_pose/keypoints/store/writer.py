@@ -130,18 +130,7 @@ class StoreWriter:
             tmp.unlink()  # cut short by a kill: never a finished sample
         for stale in self.path.parent.glob(f".{self.path.name}.*.tmp"):
             stale.unlink()
-        self._journaled: list[Path] = []
-        for p in sorted(self.journal.glob("*.npz")):
-            try:
-                info = journal_info(p)
-            except StoreError:
-                p.unlink()
-                continue
-            if info.id in self._ids:
-                p.unlink()  # committed just before a kill removed it
-                continue
-            self._ids[info.id] = info.sha256
-            self._journaled.append(p)
+        self._journaled: list[Path] = self._journal.replay(_entry_key, StoreError, self._ids)
         if self._journaled:
             self.commit()
 
@@ -334,3 +323,8 @@ class CommitSchedule:
         if self.journaled >= max(self.min_frames, self.stored):
             self.writer.commit()
             self.stored, self.journaled = self.stored + self.journaled, 0
+
+
+def _entry_key(path: Path) -> tuple[str, str]:
+    info = journal_info(path)
+    return info.id, info.sha256
