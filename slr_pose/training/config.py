@@ -93,7 +93,7 @@ class SplitConfig:
     val_fraction: float = 0.2
     test_fraction: float = 0.2
     seed: int = 0
-    fold: int = -1  # signer mode: with folds > 1, which fold is the test fold (-1: none)
+    fold: int = -1  # with folds > 1, which fold is the test fold (signer: of the signers; random: StratifiedKFold)
     folds: int = 0
 
 

@@ -59,6 +59,8 @@ def assign_splits(
         for i, s in enumerate(signers):
             out[i] = "test" if s in test else "val" if s in val else "train"
         return out
+    if config.folds > 1:  # stratified k-fold: every sample is tested once over the folds
+        return _stratified_fold(strata, config)
     by_stratum: dict[str, list[int]] = defaultdict(list)
     for i, s in enumerate(strata):
         by_stratum[s].append(i)
@@ -69,6 +71,29 @@ def assign_splits(
         k_val = int(round(config.val_fraction * len(idx)))
         out[idx[:k_test]] = "test"
         out[idx[k_test : k_test + k_val]] = "val"
+    return out
+
+
+def _stratified_fold(strata: list[str], config: SplitConfig) -> np.ndarray:
+    """``mode: random`` with ``folds``: fold ``fold`` of scikit-learn's StratifiedKFold (shuffled with ``seed``) is
+    the test split; ``val_fraction`` of the rest, stratified (StratifiedShuffleSplit), is the val split."""
+    from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
+
+    if not 0 <= config.fold < config.folds:
+        raise SlrPoseError(f"split fold {config.fold} is not in 0..{config.folds - 1}")
+    labels = np.asarray(strata, dtype=object)
+    smallest = min(np.unique(labels, return_counts=True)[1])
+    if smallest < config.folds:
+        raise SlrPoseError(f"{config.folds} stratified folds need at least {config.folds} samples of every "
+                           f"language/label; one has {smallest}")
+    folds = StratifiedKFold(n_splits=config.folds, shuffle=True, random_state=config.seed)
+    rest, test = list(folds.split(np.zeros(len(labels)), labels))[config.fold]
+    out = np.full(len(labels), "train", dtype=object)
+    out[test] = "test"
+    if config.val_fraction > 0:
+        inner = StratifiedShuffleSplit(n_splits=1, test_size=config.val_fraction, random_state=config.seed)
+        _, val = next(inner.split(np.zeros(len(rest)), labels[rest]))
+        out[rest[val]] = "val"
     return out
 
 

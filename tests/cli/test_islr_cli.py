@@ -21,6 +21,7 @@ import torch
 from click.testing import CliRunner, Result
 
 from slr_pose.cli.main import cli
+from slr_pose.errors import SlrPoseError
 from slr_pose.keypoints.store import PoseStore, StoreWriter
 from slr_pose.training.config import load_config
 from slr_pose.training.data import collate
@@ -265,7 +266,8 @@ def test_fewshot_one_shot_with_the_label_map_baseline(streams, asl_store, tmp_pa
     target = write_config(tmp_path, [{"path": str(asl_store)}], data={"preprocess": JOINT}, train={"epochs": 3})
     out = ok("fewshot", target, "--source", source, "--shots", "1", "-o", tmp_path / "fs")
     rows = json.loads((tmp_path / "fs" / "fewshot.json").read_text())
-    assert [(r["shots"], r["method"]) for r in rows] == [(1, m) for m in ("label_map", "scratch", "frozen", "finetune")]
+    assert [(r["shots"], r["method"]) for r in rows] == [
+        (1, m) for m in ("label_map", "probe_lr", "probe_knn", "scratch", "frozen", "finetune")]
     assert {r["samples"] for r in rows} == {8}  # the ase test split: 4 hello + 4 thankyou
     for r in rows:
         assert r["top1"] * 8 == pytest.approx(round(r["top1"] * 8))
@@ -279,6 +281,22 @@ def test_fewshot_one_shot_with_the_label_map_baseline(streams, asl_store, tmp_pa
 
     assert encoder_equal("frozen") and not encoder_equal("finetune") and not encoder_equal("scratch")
     assert json.loads((tmp_path / "fs" / "k1-frozen" / "labels.json").read_text()) == {"ase": ["hello", "thankyou"]}
+
+
+def test_probes_on_the_frozen_encoder_separate_the_signs_it_was_trained_on(streams, msl_store, tmp_path):
+    from slr_pose.evaluation.fewshot import probe_baseline
+
+    # the source's own store and split: its pooled features must separate the 5 signs (chance 20%)
+    cfg = load_config(write_config(tmp_path, [{"path": str(msl_store)}], data={"preprocess": JOINT}))
+    for kind in ("lr", "knn"):
+        r = probe_baseline(streams["joint"], cfg, kind)
+        assert r["samples"] == 17 and r["train_samples"] == 52 and r["features"] > 16
+        assert r["top1"] >= 0.7, (kind, r)
+    one = load_config(write_config(tmp_path, [{"path": str(msl_store)}], name="k1.yaml",
+                                   data={"preprocess": JOINT, "shots": 1}))
+    assert probe_baseline(streams["joint"], one, "knn")["train_samples"] == 5
+    with pytest.raises(SlrPoseError, match="unknown probe"):
+        probe_baseline(streams["joint"], cfg, "svm")
 
 
 # --------------------------------------------------------------------------- export and fusion

@@ -34,6 +34,27 @@ def test_random_split_is_stratified():
     assert (out[50:] == "val").sum() == 2
 
 
+def test_random_folds_are_scikit_learns_stratified_k_fold_and_test_every_sample_once():
+    from sklearn.model_selection import StratifiedKFold
+
+    strata = [f"ase/{c}" for c in "abcd" for _ in range(10)] + ["ase/e"] * 5
+    splits = [assign_splits([""] * 45, [""] * 45, strata, SplitConfig(mode="random", folds=5, fold=k, seed=7,
+                                                                       val_fraction=0.25)) for k in range(5)]
+    tested = np.array([s == "test" for s in splits])
+    assert (tested.sum(axis=0) == 1).all()  # every sample is in exactly one test fold
+    want = list(StratifiedKFold(5, shuffle=True, random_state=7).split(np.zeros(45), strata))
+    for k, s in enumerate(splits):
+        assert sorted(np.flatnonzero(s == "test")) == sorted(want[k][1])
+        for c in "abcde":  # stratified: each fold tests 2 of each 10-sample class, 1 of the 5-sample one
+            members = [i for i, x in enumerate(strata) if x == f"ase/{c}"]
+            assert sum(s[i] == "test" for i in members) == (1 if c == "e" else 2)
+        assert (s == "val").sum() == 9 and not ((s == "val") & (s == "test")).any()  # 25% of the 36 others
+    with pytest.raises(SlrPoseError, match="5 stratified folds need at least 5 samples"):
+        assign_splits([""] * 44, [""] * 44, strata[:44], SplitConfig(mode="random", folds=5, fold=0))
+    with pytest.raises(SlrPoseError, match="split fold 5 is not in 0..4"):
+        assign_splits([""] * 45, [""] * 45, strata, SplitConfig(mode="random", folds=5, fold=5))
+
+
 def test_column_split_rejects_unknown_values():
     with pytest.raises(SlrPoseError, match="found 'dev'"):
         assign_splits(["train", "dev"], ["a", "b"], ["x", "x"], SplitConfig(mode="column"))
