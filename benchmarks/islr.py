@@ -135,6 +135,18 @@ def mean_std(values: list[float]) -> str:
     return f"{100 * statistics.mean(values):.1f} +- {100 * sd:.1f}"
 
 
+def kept_sections(path: Path) -> str:
+    """The sections other scripts own in ``path`` (``logos.py``, ``recipe.py``: between their markers), kept on rewrite."""
+    if not path.exists():
+        return ""
+    text, out = path.read_text(encoding="utf-8"), []
+    for name in ("recipe.py", "logos.py"):
+        start, end = f"<!-- {name}: start -->", f"<!-- {name}: end -->"
+        if start in text and end in text:
+            out.append(text[text.index(start): text.index(end) + len(end)] + "\n")
+    return "".join("\n" + block for block in out)
+
+
 def write(rows: list[dict], seeds: list[int], epochs: int, out: Path, machine: dict) -> None:
     def per_seed(setting: str, lang: str) -> list[float]:
         return [pooled(rows, setting, lang, s) for s in seeds]
@@ -208,7 +220,7 @@ def write(rows: list[dict], seeds: list[int], epochs: int, out: Path, machine: d
         "seen, not new signers.",
         "- The per-run results (correct / test samples per language, seconds) are in the .json file beside this one.",
     ]
-    out.write_text("\n".join(lines) + "\n")
+    out.write_text("\n".join(lines) + "\n" + kept_sections(out))
     out.with_suffix(".json").write_text(json.dumps({"machine": machine, "seeds": seeds, "epochs": epochs, "runs": rows},
                                                    indent=1))
 
