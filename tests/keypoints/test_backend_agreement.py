@@ -3,11 +3,9 @@
 Both backends run on the same frames of every bundled real clip (the five MSL-150
 clips and the ASL test clip, 10 fps, 320 px), each in its own video-mode tracking.
 Hand points are compared where both found the same hand, as distances in image
-widths (y scaled by height / width). Measured with mediapipe 0.10.21 (2772 points
-in 132 hands): median 0.0007, 95th percentile 0.0099, max 0.096 image widths
-(wrists alone: median 0.0011, 95th percentile 0.019); of the 155 (frame, hand)
-pairs where either found a hand, both did in 132 (85 %). At 640 px: median
-0.0007, 95th percentile 0.013. The bounds below are about twice those numbers.
+widths (y scaled by height / width). ``benchmarks/backends.py`` measures the same
+figures and writes them to ``benchmarks/results/backends.md``; the bounds below
+are about twice the 320 px ones.
 """
 
 from __future__ import annotations
