@@ -34,6 +34,7 @@ import mediapipe
 import numpy as np
 
 from slr_pose.keypoints.backends import native_logs_silenced
+from slr_pose.keypoints.backends.agreement import hand_distances
 from slr_pose.keypoints.backends.holistic import HolisticSpec
 from slr_pose.keypoints.backends.tasks import TasksSpec
 from slr_pose.keypoints.video import VideoFrames
@@ -47,24 +48,10 @@ def hand_task() -> str:
 
 
 def agreement(side: int) -> dict:
-    points, wrists, both, either = [], [], 0, 0
     with HolisticSpec().create() as legacy, TasksSpec(hand_model=hand_task()).create() as tasks:
-        for path in CLIPS:
-            legacy.start_video()
-            tasks.start_video()
-            for f in VideoFrames(path, fps=10, max_side=side):
-                a, b = legacy.process(f.image, f.time), tasks.process(f.image, f.time)
-                scale = np.array([1.0, f.image.shape[0] / f.image.shape[1]])
-                for hand in ("left_hand", "right_hand"):
-                    x, y = getattr(a, hand), getattr(b, hand)
-                    either += x is not None or y is not None
-                    if x is not None and y is not None:
-                        both += 1
-                        d = np.linalg.norm((x[:, :2] - y[:, :2]) * scale, axis=1)
-                        points.append(d)
-                        wrists.append(d[0])
-    p, w = np.concatenate(points), np.array(wrists)
-    return {"side": side, "points": int(p.size), "hands_both": both, "hands_either": either,
+        r = hand_distances(legacy, tasks, CLIPS, fps=10, max_side=side)
+    p, w = r.points, r.wrists
+    return {"side": side, "points": int(p.size), "hands_both": r.both, "hands_either": r.either,
             "median": float(np.median(p)), "p95": float(np.percentile(p, 95)), "max": float(p.max()),
             "wrist_median": float(np.median(w)), "wrist_p95": float(np.percentile(w, 95))}
 

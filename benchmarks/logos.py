@@ -359,8 +359,9 @@ def group_summary(path: Path) -> str:
     return (", ".join("{" + " ".join(sorted(g)) + "}" for g in merged) if merged else "no group (nothing confused enough)")
 
 
-def with_section(text: str, section: str) -> str:
-    start, end = "<!-- logos.py: start -->", "<!-- logos.py: end -->"
+def with_section(text: str, section: str, owner: str = "logos.py") -> str:
+    """``text`` with the section ``owner`` writes (between its markers) replaced by ``section``, or appended."""
+    start, end = f"<!-- {owner}: start -->", f"<!-- {owner}: end -->"
     block = f"{start}\n{section}\n{end}\n"
     if start in text:
         return text[: text.index(start)] + block + text[text.index(end) + len(end) + 1:]

