@@ -78,8 +78,7 @@ def sentence_windows(rec: Recogniser, sample, seconds: float) -> dict:
             starts.append(window.start)
             ends.append(window.end + 1 / FPS)
             if span is not None:  # fractions of the window's frames -> seconds
-                a, b = window.start, window.end
-                spans.append((a + span[0] * (b - a), a + span[1] * (b - a) + 1 / FPS))
+                spans.append((window.time_at(span[0]), window.time_at(span[1]) + 1 / FPS))
     return {"probs": np.array(probs), "starts": np.array(starts), "ends": np.array(ends),
             "spans": np.array(spans) if spans else None}
 

@@ -219,6 +219,6 @@ class LiveRecogniser:
         else:
             probs, span = rec.score(window.sample())
             if span is not None:  # fractions of the window's frames -> seconds of stream
-                span = (start + span[0] * (end - start), start + span[1] * (end - start))
+                span = (window.time_at(span[0]), window.time_at(span[1]))
             spotted, top = spotter.update(probs, start, end, span), rec.top(probs, self.settings.top_k)
         return WindowResult(end, start, top, spotted, time.perf_counter() - frame.arrived)

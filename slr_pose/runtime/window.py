@@ -59,6 +59,14 @@ class LandmarkWindow:
         """Time (s) of the newest frame held."""
         return self._rows[-1][3] if self._rows else float("nan")
 
+    def time_at(self, fraction: float) -> float:
+        """Stream time (s) at ``fraction`` of the window's frames (0: the oldest, 1: the newest), read between the
+        frames' own times, so a window thinned by dropped frames maps where its frames really were."""
+        times = [row[3] for row in self._rows]
+        if len(times) < 2:
+            return times[0] if times else float("nan")
+        return float(np.interp(fraction * (len(times) - 1), np.arange(len(times)), times))
+
     def hand_frames(self) -> int:
         """Frames in the window with at least one hand found."""
         if not len(self._hands):

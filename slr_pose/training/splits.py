@@ -36,6 +36,8 @@ def assign_splits(
                 "(set data.split.mode to signer or random to split here)"
             )
         return np.asarray(splits, dtype=object)
+    if config.folds > 1 and not 0 <= config.fold < config.folds:
+        raise SlrPoseError(f"split fold {config.fold} is not in 0..{config.folds - 1}")
     rng = np.random.default_rng(config.seed)
     out = np.full(n, "train", dtype=object)
     if config.mode == "signer":
@@ -44,8 +46,6 @@ def assign_splits(
         people = np.array(sorted(set(signers)), dtype=object)
         rng.shuffle(people)
         if config.folds > 1:
-            if not 0 <= config.fold < config.folds:
-                raise SlrPoseError(f"split fold {config.fold} is not in 0..{config.folds - 1}")
             folds = np.array_split(people, config.folds)
             test = set(folds[config.fold])
             rest = [p for p in people if p not in test]
@@ -75,12 +75,10 @@ def assign_splits(
 
 
 def _stratified_fold(strata: list[str], config: SplitConfig) -> np.ndarray:
-    """``mode: random`` with ``folds``: fold ``fold`` of scikit-learn's StratifiedKFold (shuffled with ``seed``) is
+    """``mode: random`` with ``folds`` (``fold`` checked by the caller): fold ``fold`` of scikit-learn's StratifiedKFold (shuffled with ``seed``) is
     the test split; ``val_fraction`` of the rest, stratified (StratifiedShuffleSplit), is the val split."""
     from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
 
-    if not 0 <= config.fold < config.folds:
-        raise SlrPoseError(f"split fold {config.fold} is not in 0..{config.folds - 1}")
     labels = np.asarray(strata, dtype=object)
     smallest = min(np.unique(labels, return_counts=True)[1])
     if smallest < config.folds:

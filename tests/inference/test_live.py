@@ -226,6 +226,12 @@ def test_the_window_keeps_seconds_not_frames_and_says_the_rate_it_saw():
         win.push(*row, i / 30)
     s = win.sample()
     assert len(s.xyz) == 10 and s.info.fps == pytest.approx(10) and win.hand_frames() == 10
+    # fractions of the window's frames (a boundary head's) are read between the frames' own times
+    assert win.time_at(0.0) == pytest.approx(1.0) and win.time_at(1.0) == pytest.approx(1.9)
+    win.clear()
+    for t in (0.0, 0.1, 0.2, 0.8, 0.9):  # frames dropped between 0.2 and 0.8 s
+        win.push(*row, t)
+    assert win.time_at(0.5) == pytest.approx(0.2) and win.time_at(0.625) == pytest.approx(0.5)
 
 
 def test_the_overlay_draws_landmarks_and_the_top_classes_on_a_real_frame():
