@@ -27,10 +27,12 @@ from slr_pose.cli.report import metrics_line, wer_text
               help="Continuous signing: LM weight (default: the run's, picked on validation).")
 @click.option("--insertion-bonus", default=None, type=float,
               help="Continuous signing: score added per gloss with the LM (default: the run's).")
+@click.option("--tta", default="none", show_default=True, type=click.Choice(["none", "mirror"]),
+              help="Isolated signs: test-time augmentation; mirror averages each sample with its mirror image.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 def evaluate(run_dir: str, store: str, split: str, language: str, groups: str | None, out_dir: str | None,
              beam: int | None, lm_path: str | None, lm_weight: float | None, insertion_bonus: float | None,
-             as_json: bool) -> None:
+             tta: str, as_json: bool) -> None:
     """Score a trained run on a pose store.
 
     Isolated signs: top-1/top-5, per-class accuracy, per language, confusion
@@ -42,13 +44,14 @@ def evaluate(run_dir: str, store: str, split: str, language: str, groups: str | 
     Example:
       slr-pose evaluate runs/msl150 poses.h5 --split test
       slr-pose evaluate runs/msl150 poses.h5 --groups vssigns.csv --json
+      slr-pose evaluate runs/msl150 poses.h5 --split test --tta mirror
       slr-pose evaluate runs/cslr stitched.h5 --split test --lm-weight 1 --insertion-bonus 0.5
     """
     from slr_pose.evaluation.islr import evaluate_run
 
     decoding = {"beam_width": beam, "lm": lm_path, "lm_weight": lm_weight, "insertion_bonus": insertion_bonus}
     summary = evaluate_run(run_dir, store, split=split, language=language, groups=groups, out_dir=out_dir,
-                           decoding=decoding)
+                           decoding=decoding, tta="" if tta == "none" else tta)
     if as_json:
         click.echo(json.dumps(summary, indent=1))
         return

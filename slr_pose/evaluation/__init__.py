@@ -5,6 +5,7 @@ from slr_pose._exports import lazy_exports
 __getattr__, __all__ = lazy_exports(__name__, {
     "evaluate_run": "islr",
     "score_run": "islr",
+    "store_scores": "islr",
     "evaluate_cslr_run": "cslr",
     "run_samples": "samples",
     "ablation": "fusion",

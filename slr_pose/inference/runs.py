@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,13 +71,23 @@ class LoadedRun:
             return Grouping({(lang, gloss): group for lang, gloss, group in rows})
         return Grouping.load(self.config.data.groups) if self.config.data.groups else None
 
-    def preprocessor(self, layout):
+    def preprocessor(self, layout, *, mirrored: bool = False):
         """The run's (unaugmented) graphs pipeline for samples of a store ``layout``.
 
+        ``mirrored``: the pipeline that mirrors every sample the run's does not
+        (and leaves alone those it mirrors): the second view of test-time augmentation.
+
         Raises:
-            SlrPoseError: when ``layout`` cannot give the landmarks the model was trained on.
+            SlrPoseError: when ``layout`` cannot give the landmarks the model was trained on,
+                or ``mirrored`` is asked of a run that mirrors left-dominant signers (``mirror: auto``).
         """
-        pre = Preprocessor(layout, PreprocessConfig.from_dict(self.meta["preprocess"]))
+        config = PreprocessConfig.from_dict(self.meta["preprocess"])
+        if mirrored:
+            if config.mirror == "auto":
+                raise SlrPoseError("this run mirrors left-dominant signers (preprocess.mirror: auto), so it has no "
+                                   "mirrored view for test-time augmentation")
+            config = dataclasses.replace(config, mirror=not config.mirror)
+        pre = Preprocessor(layout, config)
         want, got = list(self.meta["landmarks"]), list(pre.layout.names)
         if got != want:
             odd = sorted(set(got) ^ set(want))

@@ -76,7 +76,7 @@ class Recognizer(EncoderModel):
         super().__init__()
         self.encoder = encoder
         self.pool = MaskedPool(encoder.num_features, pooling)
-        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.dropout = nn.Dropout(dropout)  # p may change in training (train.late_dropout)
         self.head = LanguageGatedHead(encoder.num_features, classes)
         self.boundary_head = BoundaryHead(encoder.num_features) if boundary else None
         self.encoder_frozen = False

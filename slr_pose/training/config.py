@@ -151,6 +151,13 @@ class TrainConfig:
     # unit, so 1.0 weighs a gloss's alignment signal like its recognition signal
     gloss_weight: float = 1.0
     augment: bool = True  # apply the top-level ``augment`` options to training samples
+    # Regularisers of the strongest small-data pose recipes (Kaggle asl-signs); all off by default, see
+    # benchmarks/results/islr.md for what each does on real sets
+    ema: float = 0.0  # decay of an exponential moving average of the weights, which is validated and kept (0: off)
+    sampler: str = "shuffle"  # "shuffle": every training sample once per epoch; "balanced": classes drawn equally
+    late_dropout: float = 0.0  # dropout on the pooled features, switched on at ``late_start``
+    awp: float = 0.0  # adversarial weight perturbation from ``late_start``: size relative to each weight's norm
+    late_start: float = 0.5  # fraction of the epochs after which late_dropout and awp start
     seed: int = 0
     device: str = "auto"
     amp: bool = True  # only ever used on CUDA
@@ -176,6 +183,7 @@ TASKS = ("islr", "cslr")
 MODALITIES = ("pose", "rgb")
 SPLIT_MODES = ("column", "signer", "random")
 TARGETS = ("glosses", "transcript")
+SAMPLERS = ("shuffle", "balanced")
 
 
 def _plain(v: Any) -> Any:
@@ -277,6 +285,9 @@ def _validate(obj: Any, prefix: str) -> None:
 
     if isinstance(obj, Config) and obj.task not in TASKS:
         raise bad("task", obj.task, f"must be one of {', '.join(TASKS)}")
+    if isinstance(obj, Config) and obj.task != "islr" and (obj.train.sampler != "shuffle" or obj.train.late_dropout):
+        raise bad("train.sampler/late_dropout", (obj.train.sampler, obj.train.late_dropout),
+                  "class-balanced sampling and late dropout are for isolated signs (task: islr)")
     if isinstance(obj, Config) and obj.data.modality == "rgb" and obj.task != "islr":
         raise bad("data.modality", obj.data.modality, "RGB clips are for isolated signs (task: islr)")
     if isinstance(obj, SplitConfig):
@@ -306,6 +317,16 @@ def _validate(obj: Any, prefix: str) -> None:
             raise bad("lr", obj.lr, "must be positive")
         if obj.gloss_weight < 0:
             raise bad("gloss_weight", obj.gloss_weight, "must not be negative")
+        if not 0 <= obj.ema < 1:
+            raise bad("ema", obj.ema, "must be in [0, 1) (0: off; 0.99 averages about the last 100 steps)")
+        if obj.sampler not in SAMPLERS:
+            raise bad("sampler", obj.sampler, f"must be one of {', '.join(SAMPLERS)}")
+        if not 0 <= obj.late_dropout < 1:
+            raise bad("late_dropout", obj.late_dropout, "must be in [0, 1)")
+        if not 0 <= obj.awp <= 1:
+            raise bad("awp", obj.awp, "must be in [0, 1] (a size relative to each weight's norm)")
+        if not 0 <= obj.late_start <= 1:
+            raise bad("late_start", obj.late_start, "must be a fraction of the epochs in [0, 1]")
         if obj.device not in ("auto", "cpu", "cuda") and not obj.device.startswith("cuda:"):
             raise bad("device", obj.device, "must be auto, cpu, cuda or cuda:N")
     if isinstance(obj, ModelConfig) and obj.sequence_model not in ("bilstm", "transformer"):

@@ -21,6 +21,7 @@ was never interrupted.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import json
@@ -39,6 +40,7 @@ from slr_pose.training.config import Config, config_from_dict
 from slr_pose.training.cslr import CSLRTask
 from slr_pose.training.data import collate
 from slr_pose.training.islr import ISLRTask
+from slr_pose.training.regularisers import AWP, balanced_order, class_keys, late, make_ema, set_late_dropout
 from slr_pose.training.rgb import RGBTask
 from slr_pose.training.runtime import (
     Dist,
@@ -95,10 +97,13 @@ def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float) -> to
     return torch.optim.AdamW([g for g in groups if g["params"]], lr=lr)
 
 
-def _loader(dataset, batch_size: int, *, shuffle: bool, seed: int, epoch: int, workers: int, dist: Dist):
+def _loader(dataset, batch_size: int, *, shuffle: bool, seed: int, epoch: int, workers: int, dist: Dist,
+            balanced: bool = False):
     sampler = None
     generator = None
-    if dist.world > 1 and shuffle:
+    if balanced:  # this process's share of one (seed, epoch) draw
+        sampler = balanced_order(class_keys(dataset), seed, epoch)[dist.rank::dist.world].tolist()
+    elif dist.world > 1 and shuffle:
         sampler = torch.utils.data.DistributedSampler(dataset, num_replicas=dist.world, rank=dist.rank, shuffle=True, seed=seed)
         sampler.set_epoch(epoch)
     elif shuffle:
@@ -130,6 +135,7 @@ class _Loop:
     scheduler: torch.optim.lr_scheduler.LRScheduler
     scaler: torch.amp.GradScaler
     use_amp: bool
+    ema: torch.optim.swa_utils.AveragedModel | None  # the weight average (train.ema), validated and kept
     history: list[dict]
     best: dict
     start_epoch: int
@@ -137,6 +143,11 @@ class _Loop:
     @property
     def ckpt_dir(self) -> Path:
         return self.run_dir / "checkpoints"
+
+    @property
+    def kept(self) -> torch.nn.Module:
+        """The weights that are validated, kept as ``best.pt`` and exported: the EMA when there is one."""
+        return self.model if self.ema is None else self.ema.module
 
 
 def train(
@@ -200,6 +211,7 @@ def _start(task: Task, config: Config, run_dir: Path, dist: Dist, device: torch.
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, total, warmup))
     use_amp = config.train.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    ema = make_ema(model, config.train.ema)
     history: list[dict] = []
     best = {"epoch": -1, "score": -math.inf}
     start_epoch = 0
@@ -211,6 +223,8 @@ def _start(task: Task, config: Config, run_dir: Path, dist: Dist, device: torch.
             optimizer.load_state_dict(state["optimizer"])
             scheduler.load_state_dict(state["scheduler"])
             scaler.load_state_dict(state["scaler"])
+            if ema is not None:
+                ema.load_state_dict(state["ema"])
             history, best, start_epoch = state["history"], state["best"], state["epoch"] + 1
             set_rng_state(state["rng"])
         except Exception as e:  # noqa: BLE001 - any damage: say what to delete, never a traceback
@@ -226,7 +240,7 @@ def _start(task: Task, config: Config, run_dir: Path, dist: Dist, device: torch.
             model, device_ids=[device.index] if device.type == "cuda" else None
         )
     return _Loop(task, config, run_dir, dist, device, model, train_model, optimizer, scheduler, scaler, use_amp,
-                 history, best, start_epoch)
+                 ema, history, best, start_epoch)
 
 
 def _train_epoch(loop: _Loop, epoch: int, progress: bool) -> dict:
@@ -234,24 +248,40 @@ def _train_epoch(loop: _Loop, epoch: int, progress: bool) -> dict:
     task, config, dist = loop.task, loop.config, loop.dist
     task.train_set.set_epoch(epoch)
     loader = _loader(task.train_set, config.train.batch_size, shuffle=True, seed=config.train.seed,
-                     epoch=epoch, workers=config.data.workers, dist=dist)
+                     epoch=epoch, workers=config.data.workers, dist=dist, balanced=config.train.sampler == "balanced")
+    is_late = late(epoch, config.train.epochs, config.train.late_start)
+    if config.train.late_dropout > 0:
+        set_late_dropout(loop.model, config.train.late_dropout if is_late else 0.0)
+    awp = AWP(loop.model, config.train.awp) if config.train.awp > 0 and is_late else None
     loop.train_model.train()
     t0, seen, loss_sum, logs_sum = time.perf_counter(), 0, 0.0, {}
     bar = _progress(loader, f"epoch {epoch + 1}/{config.train.epochs}", progress and dist.main)
     for step, batch in enumerate(bar):
         batch = {k: v.to(loop.device) if torch.is_tensor(v) else v for k, v in batch.items()}
+        step_seed = config.train.seed * 1_000_003 + epoch * 10_007 + step
         with torch.autocast(loop.device.type, enabled=loop.use_amp):
-            loss, logs = task.loss(loop.train_model, batch, step_seed=config.train.seed * 1_000_003 + epoch * 10_007 + step)
+            loss, logs = task.loss(loop.train_model, batch, step_seed=step_seed)
         if not torch.isfinite(loss):
             raise SlrPoseError(f"the loss became {loss.item()} at epoch {epoch + 1}, step {step}: lower train.lr")
         loop.optimizer.zero_grad(set_to_none=True)
-        loop.scaler.scale(loss).backward()
+        # with AWP, the clean gradient is only the direction of the perturbation: DDP averages the sum once
+        no_sync = loop.train_model.no_sync() if awp is not None and dist.world > 1 else contextlib.nullcontext()
+        with no_sync:
+            loop.scaler.scale(loss).backward()
+        if awp is not None:
+            with awp.perturbed():
+                with torch.autocast(loop.device.type, enabled=loop.use_amp):
+                    adv, _ = task.loss(loop.train_model, batch, step_seed=step_seed)
+                loop.scaler.scale(adv).backward()
+            logs = {**logs, "awp_loss": adv.detach()}
         if config.train.clip_grad > 0:
             loop.scaler.unscale_(loop.optimizer)
             torch.nn.utils.clip_grad_norm_(loop.model.parameters(), config.train.clip_grad)
         loop.scaler.step(loop.optimizer)
         loop.scaler.update()
         loop.scheduler.step()
+        if loop.ema is not None:
+            loop.ema.update_parameters(loop.model)
         n = len(batch["x"])
         seen += n
         loss_sum += loss.item() * n
@@ -272,12 +302,12 @@ def _train_epoch(loop: _Loop, epoch: int, progress: bool) -> dict:
 def _validate(loop: _Loop, epoch: int, row: dict) -> None:
     """Score the validation split into ``row``; keep the weights as ``best.pt`` when they are the best yet."""
     task = loop.task
-    val = task.evaluate(loop.model, _eval_loader(task.val_set, loop.config, loop.device))
+    val = task.evaluate(loop.kept, _eval_loader(task.val_set, loop.config, loop.device))
     row.update({f"val_{k}": v for k, v in _scalars(val).items()})
     score = val[task.score_name]
     if score >= loop.best["score"]:  # ties: the later, longer-trained epoch
         loop.best = {"epoch": epoch + 1, "score": score}
-        atomic_save({"model": loop.model.state_dict(), "meta": _meta(task, loop.config), "epoch": epoch + 1},
+        atomic_save({"model": loop.kept.state_dict(), "meta": _meta(task, loop.config), "epoch": epoch + 1},
                     loop.ckpt_dir / "best.pt")
 
 
@@ -289,6 +319,7 @@ def _save_epoch(loop: _Loop, epoch: int) -> None:
         "optimizer": loop.optimizer.state_dict(),
         "scheduler": loop.scheduler.state_dict(),
         "scaler": loop.scaler.state_dict(),
+        **({"ema": loop.ema.state_dict()} if loop.ema is not None else {}),
         "epoch": epoch,
         "history": loop.history,
         "best": loop.best,
@@ -303,7 +334,7 @@ def _finish(loop: _Loop) -> tuple[dict, dict]:
     """Load the best weights, score validation and test, write the summary and curves; ``(val, test)`` metrics."""
     task, config, epochs = loop.task, loop.config, loop.config.train.epochs
     if loop.best["epoch"] < 0:  # no validation split: the last epoch is the model
-        atomic_save({"model": loop.model.state_dict(), "meta": _meta(task, config), "epoch": epochs},
+        atomic_save({"model": loop.kept.state_dict(), "meta": _meta(task, config), "epoch": epochs},
                     loop.ckpt_dir / "best.pt")
         loop.best = {"epoch": epochs, "score": float("nan")}
     weights = torch.load(loop.ckpt_dir / "best.pt", map_location="cpu", weights_only=False)["model"]

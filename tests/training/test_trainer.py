@@ -66,13 +66,16 @@ def test_short_run_on_real_msl_beats_chance(msl_store, tmp_path):
 
 def _final_state(run: Path) -> tuple[list, dict]:
     state = torch.load(run / "checkpoints" / "last.pt", weights_only=False)
-    return [(r["epoch"], r["train_loss"], r.get("val_top1")) for r in state["history"]], state["model"]
+    weights = {**state["model"], **{f"ema.{k}": v for k, v in state.get("ema", {}).items()}}
+    return [(r["epoch"], r["train_loss"], r.get("val_top1")) for r in state["history"]], weights
 
 
 @pytest.mark.slow
-def test_resume_after_sigkill_equals_uninterrupted(msl_store, tmp_path, one_torch_thread):
+@pytest.mark.parametrize("regularised", [False, True], ids=["default", "ema-balanced-late-dropout-awp"])
+def test_resume_after_sigkill_equals_uninterrupted(msl_store, tmp_path, one_torch_thread, regularised):
     # one thread in both processes: with two, the order of float sums can change with the machine's load
-    path = write_config(tmp_path, [{"path": str(msl_store)}], train={"epochs": 3}, augment={"rotation": 20})
+    extra = {"ema": 0.9, "sampler": "balanced", "late_dropout": 0.3, "awp": 0.05, "late_start": 0.34} if regularised else {}
+    path = write_config(tmp_path, [{"path": str(msl_store)}], train={"epochs": 3, **extra}, augment={"rotation": 20})
     cfg = load_config(path)
     train(cfg, tmp_path / "whole", progress=False, log=quiet)
 
@@ -96,6 +99,7 @@ def test_resume_after_sigkill_equals_uninterrupted(msl_store, tmp_path, one_torc
     history_a, weights_a = _final_state(tmp_path / "whole")
     history_b, weights_b = _final_state(run)
     assert history_a == history_b
+    assert any(k.startswith("ema.") for k in weights_a) == regularised
     for k in weights_a:
         torch.testing.assert_close(weights_a[k], weights_b[k], rtol=0, atol=0)
 
