@@ -64,12 +64,7 @@ from slr_pose.decoding.lm import NGramLM
 from slr_pose.decoding.stm import read_ctm, read_stm
 from slr_pose.decoding.synthetic import read_confusion_csv
 from slr_pose.keypoints.store import PoseStore
-from slr_pose.keypoints.store.derive import (
-    check_new_store,
-    derived_provenance,
-    new_store,
-    open_source,
-)
+from slr_pose.keypoints.store.derive import derive_store
 from slr_pose.training.config import load_config
 from slr_pose.training.data import load_samples
 
@@ -141,16 +136,7 @@ def import_stores(work: Path) -> list[str]:
 
 def derive(source: Path, out: Path, operation: str, settings: dict, transform) -> Path:
     """A new store of ``source``'s samples through ``transform`` (a sample, or None to leave it out)."""
-    if out.exists():
-        return out
-    src = open_source(source)
-    check_new_store(out, source)
-    with new_store(out, src.layout, derived_provenance(src, operation, settings)) as writer:
-        for i in range(len(src)):
-            sample = transform(src.read(i))
-            if sample is not None:
-                writer.add(sample)
-    return out
+    return derive_store(source, out, operation, settings, lambda i, s: transform(s), reuse=True)
 
 
 def nose_frame(sample):

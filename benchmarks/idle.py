@@ -43,7 +43,8 @@ import numpy as np
 import torch
 
 from slr_pose.inference.torch_model import TorchModel
-from slr_pose.keypoints.store import PoseStore, StoreWriter
+from slr_pose.keypoints.store import PoseStore
+from slr_pose.keypoints.store.derive import derive_store
 from slr_pose.runtime.recogniser import Recogniser
 from slr_pose.runtime.spotting import IDLE
 from slr_pose.training.trainer import train
@@ -62,17 +63,8 @@ EPOCHS = 15
 def without_idle(src: Path, out: Path) -> Path:
     """A copy of a split store without its idle recordings (training and test; the streams are made from the
     full store, so both models see the same streams)."""
-    if out.exists():
-        return out
-    store = PoseStore(src)
-    part = out.with_suffix(".part.h5")
-    with StoreWriter(part, store.layout, store.provenance) as w:
-        for i in range(len(store)):
-            s = store.read(i)
-            if s.info.label != IDLE:
-                w.add(s)
-    part.rename(out)
-    return out
+    return derive_store(src, out, "without label", {"label": IDLE},
+                        lambda i, s: s if s.info.label != IDLE else None, reuse=True)
 
 
 def join(samples: list) -> tuple:

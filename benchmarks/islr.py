@@ -34,7 +34,7 @@ import platform
 import statistics
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
@@ -43,7 +43,8 @@ from slr_pose.keypoints.importers import import_samples
 from slr_pose.keypoints.importers.arrays import ArrayOptions, ColumnSpec, array_candidates, array_provenance
 from slr_pose.keypoints.importers.kaggle import kaggle_candidates, kaggle_provenance
 from slr_pose.keypoints.layout import holistic_layout
-from slr_pose.keypoints.store import PoseStore, StoreWriter
+from slr_pose.keypoints.store import PoseStore
+from slr_pose.keypoints.store.derive import derive_store
 from slr_pose.models import DEFAULT_MODEL
 from slr_pose.training.config import SplitConfig, config_from_dict
 from slr_pose.training.splits import assign_splits
@@ -75,11 +76,8 @@ def with_splits(src: Path, out: Path, split: SplitConfig) -> Path:
     store = PoseStore(src)
     strata = [f"{lang}/{label}" for lang, label in zip(store.column("language"), store.column("label"))]
     splits = assign_splits(store.column("split").tolist(), store.column("signer").tolist(), strata, split)
-    with StoreWriter(out, store.layout, store.provenance) as w:
-        for i in range(len(store)):
-            s = store.read(i)
-            w.add(replace(s, info=replace(s.info, split=str(splits[i]))))
-    return out
+    return derive_store(src, out, "split", asdict(split),
+                        lambda i, s: replace(s, info=replace(s.info, split=str(splits[i]))), reuse=True)
 
 
 def config(stores: list[Path], seed: int, epochs: int):

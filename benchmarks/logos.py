@@ -63,7 +63,8 @@ import torch
 from sklearn.model_selection import StratifiedShuffleSplit
 
 from slr_pose.evaluation.fewshot import label_mapping_baseline, probe_baseline
-from slr_pose.keypoints.store import PoseStore, StoreWriter
+from slr_pose.keypoints.store import PoseStore
+from slr_pose.keypoints.store.derive import derive_store
 from slr_pose.models import DEFAULT_MODEL
 from slr_pose.training.config import apply_overrides, config_from_dict
 from slr_pose.training.splits import k_shot
@@ -115,21 +116,15 @@ def target_store(work: Path) -> Path:
 
 def split_store(src: Path, out: Path, seed: int, k: int) -> Path:
     """A copy of the target store: the seed's test set, k training sequences per sign, nothing else."""
-    if out.exists():
-        return out
-    store = PoseStore(src)
-    labels = store.column("label").astype(str)
+    labels = PoseStore(src).column("label").astype(str)
     pool, test = next(StratifiedShuffleSplit(1, test_size=TEST_FRACTION, random_state=seed).split(labels, labels))
-    train_idx = set(k_shot(np.sort(pool), labels[np.sort(pool)].tolist(), k, seed).tolist())
-    part = out.with_suffix(".part.h5")
-    with StoreWriter(part, store.layout, store.provenance) as w:
-        for i in range(len(store)):
-            split = "train" if i in train_idx else "test" if i in set(test.tolist()) else None
-            if split is not None:
-                s = store.read(i)
-                w.add(dataclasses.replace(s, info=dataclasses.replace(s.info, split=split)))
-    part.rename(out)
-    return out
+    split = {**{int(i): "test" for i in test}, **{int(i): "train" for i in k_shot(np.sort(pool), labels[np.sort(pool)].tolist(), k, seed)}}
+
+    def keep(i, s):
+        return dataclasses.replace(s, info=dataclasses.replace(s.info, split=split[i])) if i in split else None
+
+    settings = {"test_fraction": TEST_FRACTION, "shots": k, "seed": seed, "splitter": "StratifiedShuffleSplit + k_shot"}
+    return derive_store(src, out, "few-shot split", settings, keep, reuse=True)
 
 
 # --------------------------------------------------------------------------- runs

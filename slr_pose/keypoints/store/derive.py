@@ -26,11 +26,12 @@ import os
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from slr_pose.errors import SlrPoseError
 from slr_pose.keypoints.layout import Layout
 from slr_pose.keypoints.store import PoseStore, StoreWriter
+from slr_pose.keypoints.store.sample import Sample
 
 
 def check_new_store(out: str | os.PathLike, source: str | os.PathLike | None = None) -> Path:
@@ -125,3 +126,39 @@ def _discard_interrupted(out: Path, provenance: Mapping[str, Any]) -> None:
             fcntl.flock(fh, fcntl.LOCK_UN)
     shutil.rmtree(journal, ignore_errors=True)
     out.unlink(missing_ok=True)
+
+
+def derive_store(
+    source: str | os.PathLike,
+    out: str | os.PathLike,
+    operation: str,
+    settings: Mapping[str, Any],
+    transform: Callable[[int, Sample], Sample | None],
+    *,
+    reuse: bool = False,
+) -> Path:
+    """A new store ``out`` of ``source``'s samples, each through ``transform(index, sample)`` (None leaves it out).
+
+    Its provenance is :func:`derived_provenance` of ``operation`` and
+    ``settings``, which must say everything the transform depends on.
+    ``reuse``: when ``out`` is already a finished store of this same
+    derivation (same source, operation and settings), return it as it is,
+    without reading the source; a store made by anything else is refused.
+
+    Raises:
+        SlrPoseError: ``out`` exists (and is not this derivation), or the source cannot be read.
+    """
+    out = Path(out)
+    src = open_source(source)
+    provenance = derived_provenance(src, operation, settings)
+    if reuse and out.exists() and not out.with_name(out.name + ".journal").exists():
+        if _recipe(PoseStore(out).provenance) == _recipe(provenance):
+            return out
+        raise SlrPoseError(f"output {out} already exists and was made another way: choose a new file")
+    check_new_store(out, source)
+    with new_store(out, src.layout, provenance) as writer:
+        for i in range(len(src)):
+            sample = transform(i, src.read(i))
+            if sample is not None:
+                writer.add(sample)
+    return out
