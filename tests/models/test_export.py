@@ -40,6 +40,28 @@ def test_one_graph_with_a_language_input_matches_torch(name, tmp_path, graph57, 
     assert (logits[1:, 2:] == -1e4).all() and logits[1:].argmax(1).max() < 2
 
 
+def test_the_default_graph_gives_the_same_numbers_on_every_run_with_threads(tmp_path, graph57, make_encoder):
+    """onnxruntime's CPU ScatterND(add) races on repeated rows; the default encoder's graph has none."""
+    import onnx
+    import onnxruntime as ort
+
+    from slr_pose.models import export_onnx
+
+    torch.manual_seed(0)
+    model = Recognizer(make_encoder(DEFAULT_MODEL, graph57), {"lsm": 5}).eval()
+    path = export_onnx(model, tmp_path / "model.onnx", num_frames=32).path
+    assert not {n.op_type for n in onnx.load(str(path)).graph.node} & {"ScatterND", "ScatterElements"}
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 4
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(1)
+    feed = {"x": rng.standard_normal((16, 3, 64, 57)).astype(np.float32), "language": np.zeros(16, np.int64),
+            "frame_mask": np.ones((16, 64), bool)}
+    first = session.run(None, feed)[0]
+    for _ in range(40):
+        np.testing.assert_array_equal(session.run(None, feed)[0], first)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("seq", ["bilstm", "transformer"])
 def test_ctc_model_exports(seq, tmp_path, graph57, msl, make_encoder):

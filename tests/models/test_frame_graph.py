@@ -4,7 +4,7 @@ from slr_pose.models.conv_transformer import FrameGraphConv
 
 
 def test_frame_graph_conv_is_stgcns_spatial_unit(graph57):
-    """The edge-list aggregation computes relu(bn(sum_k W_k x (A_k * M_k))) exactly."""
+    """The aggregation computes relu(bn(sum_k W_k x (A_k * M_k))) exactly."""
     torch.manual_seed(0)
     a = torch.from_numpy(graph57.adjacency("spatial"))
     layer = FrameGraphConv(6, 16, a)
