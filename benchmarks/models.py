@@ -5,7 +5,7 @@ asl-signs clips when ../shared/data is there) through the project's own
 importers and Preprocessor (subset upper_body_hands: 57 nodes; joint + bone
 streams: 6 channels; every clip resampled to 64 frames).
 
-For every registered encoder, inside a Recognizer with one 100-class head:
+For every registered pose encoder (video encoders: ``rgb_models.py``), inside a Recognizer with one 100-class head:
 
 - parameters (encoder + head);
 - training samples/s: batch 32 x 64 frames, forward + backward + AdamW step,
@@ -328,13 +328,13 @@ def write(rows: list[dict], accuracy: list[dict], out: Path, kaggle: bool, seeds
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--models", default="", help="comma-separated names (default: all registered)")
+    parser.add_argument("--models", default="", help="comma-separated names (default: every registered pose encoder)")
     parser.add_argument("--accuracy", action="store_true", help="also run the small-data probe")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--skip-speed", action="store_true", help="keep the speed table already in --out")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "models.md")
     args = parser.parse_args()
-    models = args.models.split(",") if args.models else list_models()
+    models = args.models.split(",") if args.models else list_models("pose")  # video encoders: rgb_models.py
     load_before = os.getloadavg()[0]
     samples = real_samples()
     rows = [] if args.skip_speed else speed(models, samples)

@@ -12,19 +12,34 @@ are not saturated, with the same splits and seeds as its baseline:
   recordings, 400 test recordings.
 
 Variants: ``mirror 0.5`` (flip the signer left-right with the hands swapped,
-half the time), ``mixup 0.2``, ``2x epochs`` (the schedule twice as long) and
-``no augmentation`` (whether the default's augmentation earns its place).
+half the time), ``mixup 0.2``, ``2x epochs`` (the schedule twice as long),
+``no augmentation`` (whether the default's augmentation earns its place), and
+the regularisers of the Kaggle asl-signs 1st place and its peers
+(``slr_pose/training/regularisers.py``): ``EMA 0.99`` (validate and keep a
+moving average of the weights), ``class-balanced`` (every class drawn
+equally often), ``late dropout 0.5`` (on the pooled features, from half-way),
+``AWP 0.05`` (adversarial weight perturbation from half-way), and
+test-time mirroring, which trains nothing: ``test-time mirror`` scores the
+default runs on each sample averaged with its mirror image, ``mirror 0.5 +
+test-time mirror`` the ``mirror 0.5`` runs, which saw mirrored signers in training.
+Three rows swap the encoder for a registered one at its registered size: the
+library default (``conv_transformer_graph``, which WLASL20 and Bhutanese use
+already; Boston104's recipe uses ``conv_transformer_small`` at width 48) and
+the two registered encoders that are faster than it on one thread
+(``models.md``), to see whether they are as accurate.
 A change goes into the default only when it helps on every set by more than
 twice the seeds' spread; everything else stays out, and the tables say so.
 Torch on one thread.
 
-Usage: python benchmarks/recipe.py [--seeds 0 1] (after boston104.py and logos.py; one process per seed may
-       run side by side with --no-report, then a last run with all seeds writes the section of islr.md)
+Usage: python benchmarks/recipe.py [--seeds 0 1] (reuses the stores and default runs of boston104.py and logos.py
+       in the same work folders and makes those that are missing; one process per seed may run side by side with
+       --no-report, then a last run with all seeds writes the section of islr.md)
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import json
 import os
@@ -41,43 +56,108 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 import boston104  # noqa: E402 - the Boston104 word runs
 import logos  # noqa: E402 - the WLASL20 and Bhutanese runs
 
+from slr_pose.evaluation.fusion import accuracy, align, fused, run_stream  # noqa: E402
+from slr_pose.evaluation.islr import score_run  # noqa: E402
+from slr_pose.inference.runs import load_run  # noqa: E402
+from slr_pose.models import DEFAULT_MODEL  # noqa: E402
+
 VARIANTS = {
     "mirror 0.5": ["augment.mirror=0.5"],
     "mixup 0.2": ["train.mixup=0.2"],
     "2x epochs": ["train.epochs={2x}"],
     "no augmentation": ["train.augment=false"],
+    "EMA 0.99": ["train.ema=0.99"],
+    "class-balanced": ["train.sampler=balanced"],
+    "late dropout 0.5": ["train.late_dropout=0.5"],
+    "AWP 0.05": ["train.awp=0.05"],
+    # registered encoders at their registered sizes: the library default and the two that are faster than it on one
+    # thread (benchmarks/results/models.md); on WLASL20 and Bhutanese the first is the default recipe itself
+    **{f"encoder {name}": [f"model.name={name}", "model.kwargs={}"]
+       for name in ("conv_transformer_graph", "conv_transformer_small", "pose_transformer_small")},
 }
+#: variants that train nothing: the runs of another variant (None: the default), scored with test-time mirroring
+TTA = {"test-time mirror": None, "mirror 0.5 + test-time mirror": "mirror 0.5"}
 SETS = ("Boston104 words", "WLASL20", "Bhutanese 3-shot")
+ALL = [*VARIANTS, *TTA]
 
 
 def changes(variant: str, epochs: int) -> list[str]:
     return [c.replace("{2x}", str(2 * epochs)) for c in VARIANTS[variant]]
 
 
+def mirrored(run_dir: Path, store: Path, language: str, reported: dict) -> dict:
+    """Test top-1 of a trained run with test-time mirroring, after checking that without it the run scores as it reported."""
+    run = load_run(run_dir)
+    scores = {tta: score_run(run, store, split="test", tta=tta)[0].summary["languages"][language]
+              for tta in ("", "mirror")}
+    if abs(scores[""]["top1"] - reported["top1"]) > 1e-9 or scores[""]["samples"] != reported["samples"]:
+        raise SystemExit(f"{run_dir} scores {scores['']['top1']} on {store} now, but reported {reported['top1']}")
+    return {"top1": scores["mirror"]["top1"], "samples": scores["mirror"]["samples"], "seconds": 0.0}
+
+
+def boston_store(work: Path) -> Path:
+    """``boston104.py``'s context-0 word store, test words of unseen glosses left out (made here when missing)."""
+    work.mkdir(parents=True, exist_ok=True)
+    words = work / "words0.h5"
+    if not words.exists():
+        boston104.slr(["boston104", "import", str(boston104.DATA), "--words", "-o", str(words)])
+    return boston104.derive(words, work / "words0-seen.h5", "seen-glosses", {}, boston104.seen_words(words))
+
+
 def boston(work: Path, seed: int, variant: str | None) -> dict:
-    store = work / "words0-seen.h5"
-    name = f"words-c0-s{seed}" if variant is None else f"recipe-{slug(variant)}-s{seed}"
+    store = boston_store(work)
+    if variant in TTA:
+        base = TTA[variant]
+        return mirrored(work / "runs" / boston_name(seed, base), store, "ase", boston(work, seed, base))
     epochs = 30
     extra = [] if variant is None else changes(variant, epochs)
-    r = boston104.run_one(work, name, store, seed, boston104.WORDS + extra)
+    r = boston104.run_one(work, boston_name(seed, variant), store, seed, boston104.WORDS + extra)
     return {"top1": r["eval"]["top1"], "samples": r["eval"]["samples"], "seconds": r["train_s"]}
 
 
+def boston_name(seed: int, variant: str | None) -> str:
+    return f"words-c0-s{seed}" if variant is None else f"recipe-{slug(variant)}-s{seed}"
+
+
 def wlasl(work: Path, store: Path, seed: int, variant: str | None) -> dict:
-    if variant is None:
-        return json.loads((work / "results" / f"wlasl-s{seed}.json").read_text())
+    if variant is None:  # logos.py's source run, made here when missing
+        name = f"wlasl-s{seed}"
+        return logos.cached(work, name, lambda: logos.trained(logos.recipe([store], seed, logos.EPOCHS),
+                                                              work / "runs" / name, "ase"))
+    if variant in TTA:
+        base = TTA[variant]
+        name = f"wlasl-s{seed}" if base is None else f"recipe-wlasl-{slug(base)}-s{seed}"
+        return mirrored(work / "runs" / name, store, "ase", wlasl(work, store, seed, base))
     name = f"recipe-wlasl-{slug(variant)}-s{seed}"
     cfg = logos.recipe([store], seed, logos.EPOCHS, overrides=changes(variant, logos.EPOCHS))
+    if same(cfg, logos.recipe([store], seed, logos.EPOCHS)):  # the change is the default already
+        return wlasl(work, store, seed, None)
     return logos.cached(work, name, lambda: logos.trained(cfg, work / "runs" / name, "ase"))
 
 
 def bhutanese(work: Path, seed: int, variant: str | None) -> dict:
-    if variant is None:
-        return json.loads((work / "results" / f"bhu-s{seed}-k3-scratch.json").read_text())
+    split = logos.split_store(logos.target_store(work), work / f"bhu-s{seed}-k3.h5", seed, 3)
+    if variant is None:  # logos.py's 3-shot run from scratch, made here when missing
+        name = f"bhu-s{seed}-k3-scratch"
+        return logos.cached(work, name, lambda: logos.trained(logos.recipe([split], seed, logos.target_epochs(3)),
+                                                              work / "runs" / name, logos.TARGET))
+    if variant in TTA:
+        base = TTA[variant]
+        name = f"bhu-s{seed}-k3-scratch" if base is None else f"recipe-bhu3-{slug(base)}-s{seed}"
+        return mirrored(work / "runs" / name, split, logos.TARGET, bhutanese(work, seed, base))
     name = f"recipe-bhu3-{slug(variant)}-s{seed}"
     epochs = logos.target_epochs(3)
-    cfg = logos.recipe([work / f"bhu-s{seed}-k3.h5"], seed, epochs, overrides=changes(variant, epochs))
+    cfg = logos.recipe([split], seed, epochs, overrides=changes(variant, epochs))
+    if same(cfg, logos.recipe([split], seed, epochs)):  # the change is the default already
+        return bhutanese(work, seed, None)
     return logos.cached(work, name, lambda: logos.trained(cfg, work / "runs" / name, logos.TARGET))
+
+
+def same(a, b) -> bool:
+    """Whether two configs train the same model (an empty model name is the library default)."""
+    def resolved(c):
+        return dataclasses.replace(c, model=dataclasses.replace(c.model, name=c.model.name or DEFAULT_MODEL))
+    return resolved(a) == resolved(b)
 
 
 def slug(variant: str) -> str:
@@ -91,7 +171,7 @@ def table(rows: list[dict], seeds: list[int]) -> tuple[list[str], dict]:
     lines = ["| variant | " + " | ".join(f"{d}: top-1 % | minus default (points)" for d in SETS) + " |",
              "|---|" + "---:|---|" * len(SETS)]
     verdicts = {}
-    for variant in [None, *VARIANTS]:
+    for variant in [None, *ALL]:
         cells, helps = [], []
         for d in SETS:
             v = vals(d, variant)
@@ -112,6 +192,29 @@ def table(rows: list[dict], seeds: list[int]) -> tuple[list[str], dict]:
     return lines, verdicts
 
 
+def seed_ensemble(runs: list[Path], store: Path) -> dict:
+    """Test top-1 of each run and of their equal-weight late fusion (``slr-pose fuse``'s sum of log-probabilities)."""
+    ids, split, _, target, stacked = align([run_stream(r, store) for r in runs])
+    test = split == "test"
+    return {"singles": [accuracy(s[test], target[test]) for s in stacked],
+            "fused": accuracy(fused(stacked[:, test], [1.0] * len(runs)), target[test]), "samples": int(test.sum())}
+
+
+def ensemble_lines(args, store: Path) -> tuple[list[str], dict]:
+    """The seed-ensemble table: the default runs of every seed fused, on the sets whose test samples do not depend on the seed."""
+    sets = {"Boston104 words": ([args.boston_work / "runs" / boston_name(s, None) for s in args.seeds],
+                                boston_store(args.boston_work)),
+            "WLASL20": ([args.work / "runs" / f"wlasl-s{s}" for s in args.seeds], store)}
+    out = {d: seed_ensemble(runs, st) for d, (runs, st) in sets.items()}
+    lines = ["| set | test samples | single runs: top-1 % (per seed) | fused: top-1 % | fused minus best single (points) |",
+             "|---|---:|---|---:|---:|"]
+    for d, r in out.items():
+        singles = ", ".join(f"{100 * v:.1f}" for v in r["singles"])
+        lines.append(f"| {d} | {r['samples']} | {singles} | {100 * r['fused']:.1f} | "
+                     f"{100 * (r['fused'] - max(r['singles'])):+.1f} |")
+    return lines, out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
@@ -122,10 +225,11 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     load0, t0 = os.getloadavg()[0], time.perf_counter()
+    (args.work / "runs").mkdir(parents=True, exist_ok=True)
     store = logos.source_store(args.work, args.wlasl_store)
     rows = []
     for seed in args.seeds:
-        for variant in [None, *VARIANTS]:
+        for variant in [None, *ALL]:
             for data, fn in zip(SETS, (lambda: boston(args.boston_work, seed, variant),
                                        lambda: wlasl(args.work, store, seed, variant),
                                        lambda: bhutanese(args.work, seed, variant))):
@@ -137,6 +241,7 @@ def main() -> None:
         return
     lines, verdicts = table(rows, args.seeds)
     adopted = [v for v, ok in verdicts.items() if ok]
+    ens_lines, ensembles = ensemble_lines(args, store) if len(args.seeds) > 1 else ([], {})
     section = [
         "## The default recipe: one-change ablations on three real sets",
         "",
@@ -145,7 +250,8 @@ def main() -> None:
         f"{os.getloadavg()[0]:.1f} after), torch {torch.__version__} on one thread per process. Seeds "
         f"{', '.join(map(str, args.seeds))}; mean ± sample std over seeds; differences are per seed against the "
         "default run of the same seed and split. Sets, splits and the recipe: see the script's docstring; the "
-        "default rows are `boston104.py`'s and `logos.py`'s own runs.",
+        "default rows are runs of `boston104.py`'s and `logos.py`'s recipe (theirs when their work folders hold them, "
+        "made here when not).",
         "",
         *lines,
         "",
@@ -153,11 +259,17 @@ def main() -> None:
          "Adopted into the default: nothing. No change helps on every set beyond twice the seeds' spread, so the "
          "default recipe stays as it is."),
         "",
+        *(["### Seed ensembles through `fuse`", "",
+           f"The default runs of seeds {', '.join(map(str, args.seeds))} fused with equal weights (the sum of their "
+           "log-probabilities, as `slr-pose fuse` does), on the two sets whose test samples are the same for every "
+           "seed (Bhutanese draws its test set per seed, so it has no common test set to fuse on). An ensemble "
+           f"costs {len(args.seeds)}x the training and the latency of one model.", "",
+           *ens_lines, ""] if ens_lines else []),
     ]
     islr = logos.RESULTS / "islr.md"
     text = islr.read_text(encoding="utf-8")
     islr.write_text(logos.with_section(text, "\n".join(section), "recipe.py"), encoding="utf-8")
-    (logos.RESULTS / "recipe.json").write_text(json.dumps({"rows": rows, "verdicts": verdicts,
+    (logos.RESULTS / "recipe.json").write_text(json.dumps({"rows": rows, "verdicts": verdicts, "seed_ensembles": ensembles,
                                                            "wall_s": time.perf_counter() - t0}, indent=1) + "\n")
     print("\n".join(section))
 
