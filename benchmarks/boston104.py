@@ -121,17 +121,29 @@ def shown(args: list[str], work: Path) -> str:
     return "slr-pose " + text
 
 
+def word_import(work: Path, context: int) -> list[str]:
+    """The command that imports the isolated words with ``context`` frames either side into ``work/words{context}.h5``."""
+    return ["boston104", "import", str(DATA), "--words", *(["--context", str(context)] if context else []),
+            "-o", str(work / f"words{context}.h5")]
+
+
 def import_stores(work: Path) -> list[str]:
-    """The three imported stores (sentences, words with context 0 and 8); the commands, as shown."""
+    """The imported stores (sentences, words with context 0, 8 and the random-context pool); the commands, as shown."""
     steps = [["boston104", "import", str(DATA), "-o", str(work / "boston.h5")],
-             ["boston104", "import", str(DATA), "--words", "-o", str(work / "words0.h5")],
-             ["boston104", "import", str(DATA), "--words", "--context", "8", "-o", str(work / "words8.h5")],
-             ["boston104", "import", str(DATA), "--words", "--context", str(RANDOM_CONTEXT), "-o",
-              str(work / f"words{RANDOM_CONTEXT}.h5")]]
+             *(word_import(work, c) for c in (0, 8, RANDOM_CONTEXT))]
     for args in steps:
         if not Path(args[-1]).exists():
             slr(args)
     return [shown(a, work) for a in steps]
+
+
+def word_store(work: Path, context: int) -> Path:
+    """The isolated-word store with ``context`` frames, test words of glosses unseen in training left out
+    (imported when missing)."""
+    words = work / f"words{context}.h5"
+    if not words.exists():
+        slr(word_import(work, context))
+    return derive(words, work / f"words{context}-seen.h5", "seen-glosses", {}, seen_words(words))
 
 
 def derive(source: Path, out: Path, operation: str, settings: dict, transform) -> Path:
@@ -580,8 +592,7 @@ def main() -> None:
     texts = {shuffle: derive(boston, work / f"boston-transcript{'-shuffled' if shuffle else ''}.h5", "transcript",
                              {"pointing_dropped": sorted(POINTING), "shuffle_window": SHUFFLE_WINDOW if shuffle else 0},
                              with_transcript(shuffle)) for shuffle in (False, True)}  # fmt: skip
-    words = {c: derive(work / f"words{c}.h5", work / f"words{c}-seen.h5", "seen-glosses", {}, seen_words(work / f"words{c}.h5"))
-             for c in (0, 8)}  # fmt: skip
+    words = {c: word_store(work, c) for c in (0, 8)}
 
     def fold(k: int) -> list[str]:
         return [f"data.split={{mode: signer, folds: 3, fold: {k}, val_fraction: 0.0, seed: 0}}"]

@@ -165,13 +165,24 @@ def trained(cfg, run_dir: Path, language: str) -> dict:
     return {"top1": m["top1"], "samples": m["samples"]}
 
 
+def source_run(work: Path, wlasl: Path, seed: int) -> tuple[Path, dict]:
+    """The WLASL20 source run of ``seed`` (trained when missing): its folder and its result."""
+    src = work / "runs" / f"wlasl-s{seed}"
+    return src, cached(work, src.name, lambda: trained(recipe([wlasl], seed, EPOCHS), src, "ase"))
+
+
+def scratch_run(work: Path, store: Path, seed: int, k: int) -> tuple[Path, dict]:
+    """The k-shot Bhutanese run from scratch on ``store`` (trained when missing): its folder and its result."""
+    run = work / "runs" / f"bhu-s{seed}-k{k}-scratch"
+    return run, cached(work, run.name, lambda: trained(recipe([store], seed, target_epochs(k)), run, TARGET))
+
+
 def experiments(work: Path, wlasl: Path, seed: int) -> list[dict]:
     runs, rows = work / "runs", []
     runs.mkdir(exist_ok=True)
     target = target_store(work)
-    src = runs / f"wlasl-s{seed}"
-    rows.append({"seed": seed, "shots": 0, "method": "source", "encoder": "wlasl",
-                 **cached(work, src.name, lambda: trained(recipe([wlasl], seed, EPOCHS), src, "ase"))})
+    src, result = source_run(work, wlasl, seed)
+    rows.append({"seed": seed, "shots": 0, "method": "source", "encoder": "wlasl", **result})
     groups = work / f"vssigns-s{seed}.csv"
     if not groups.exists():
         slr("vssign", "suggest", src, wlasl, "--split", "val", "--threshold", VSSIGN_THRESHOLD, "-o", groups)
@@ -189,7 +200,8 @@ def experiments(work: Path, wlasl: Path, seed: int) -> list[dict]:
             name = f"bhu-s{seed}-k{k}-{method}" + (f"-{encoder}" if encoder else "")
             rows.append({"seed": seed, "shots": k, "method": method, "encoder": encoder, **cached(work, name, fn)})
 
-        add("scratch", None, lambda: trained(base, runs / f"bhu-s{seed}-k{k}-scratch", TARGET))
+        rows.append({"seed": seed, "shots": k, "method": "scratch", "encoder": None,
+                     **scratch_run(work, store, seed, k)[1]})
         for enc, path in encoders.items():
             for kind in ("lr", "knn"):
                 add(f"probe_{kind}", enc, lambda path=path, kind=kind: probe_baseline(path, base, kind))

@@ -95,17 +95,9 @@ def mirrored(run_dir: Path, store: Path, language: str, reported: dict) -> dict:
     return {"top1": scores["mirror"]["top1"], "samples": scores["mirror"]["samples"], "seconds": 0.0}
 
 
-def boston_store(work: Path) -> Path:
-    """``boston104.py``'s context-0 word store, test words of unseen glosses left out (made here when missing)."""
-    work.mkdir(parents=True, exist_ok=True)
-    words = work / "words0.h5"
-    if not words.exists():
-        boston104.slr(["boston104", "import", str(boston104.DATA), "--words", "-o", str(words)])
-    return boston104.derive(words, work / "words0-seen.h5", "seen-glosses", {}, boston104.seen_words(words))
-
-
 def boston(work: Path, seed: int, variant: str | None) -> dict:
-    store = boston_store(work)
+    work.mkdir(parents=True, exist_ok=True)
+    store = boston104.word_store(work, 0)
     if variant in TTA:
         base = TTA[variant]
         return mirrored(work / "runs" / boston_name(seed, base), store, "ase", boston(work, seed, base))
@@ -121,14 +113,12 @@ def boston_name(seed: int, variant: str | None) -> str:
 
 def wlasl(work: Path, store: Path, seed: int, variant: str | None) -> dict:
     if variant is None:  # logos.py's source run, made here when missing
-        name = f"wlasl-s{seed}"
-        return logos.cached(work, name, lambda: logos.trained(logos.recipe([store], seed, logos.EPOCHS),
-                                                              work / "runs" / name, "ase"))
+        return logos.source_run(work, store, seed)[1]
     if variant in TTA:
         base = TTA[variant]
-        name = f"wlasl-s{seed}" if base is None else f"recipe-wlasl-{slug(base)}-s{seed}"
-        return mirrored(work / "runs" / name, store, "ase", wlasl(work, store, seed, base))
-    name = f"recipe-wlasl-{slug(variant)}-s{seed}"
+        run = logos.source_run(work, store, seed)[0] if base is None else work / "runs" / variant_name("wlasl", seed, base)
+        return mirrored(run, store, "ase", wlasl(work, store, seed, base))
+    name = variant_name("wlasl", seed, variant)
     cfg = logos.recipe([store], seed, logos.EPOCHS, overrides=changes(variant, logos.EPOCHS))
     if same(cfg, logos.recipe([store], seed, logos.EPOCHS)):  # the change is the default already
         return wlasl(work, store, seed, None)
@@ -138,14 +128,12 @@ def wlasl(work: Path, store: Path, seed: int, variant: str | None) -> dict:
 def bhutanese(work: Path, seed: int, variant: str | None) -> dict:
     split = logos.split_store(logos.target_store(work), work / f"bhu-s{seed}-k3.h5", seed, 3)
     if variant is None:  # logos.py's 3-shot run from scratch, made here when missing
-        name = f"bhu-s{seed}-k3-scratch"
-        return logos.cached(work, name, lambda: logos.trained(logos.recipe([split], seed, logos.target_epochs(3)),
-                                                              work / "runs" / name, logos.TARGET))
+        return logos.scratch_run(work, split, seed, 3)[1]
     if variant in TTA:
         base = TTA[variant]
-        name = f"bhu-s{seed}-k3-scratch" if base is None else f"recipe-bhu3-{slug(base)}-s{seed}"
-        return mirrored(work / "runs" / name, split, logos.TARGET, bhutanese(work, seed, base))
-    name = f"recipe-bhu3-{slug(variant)}-s{seed}"
+        run = logos.scratch_run(work, split, seed, 3)[0] if base is None else work / "runs" / variant_name("bhu3", seed, base)
+        return mirrored(run, split, logos.TARGET, bhutanese(work, seed, base))
+    name = variant_name("bhu3", seed, variant)
     epochs = logos.target_epochs(3)
     cfg = logos.recipe([split], seed, epochs, overrides=changes(variant, epochs))
     if same(cfg, logos.recipe([split], seed, epochs)):  # the change is the default already
@@ -162,6 +150,11 @@ def same(a, b) -> bool:
 
 def slug(variant: str) -> str:
     return variant.replace(" ", "-").replace(".", "")
+
+
+def variant_name(data: str, seed: int, variant: str) -> str:
+    """The run (and cached result) of one variant on WLASL20 (``wlasl``) or Bhutanese 3-shot (``bhu3``)."""
+    return f"recipe-{data}-{slug(variant)}-s{seed}"
 
 
 def table(rows: list[dict], seeds: list[int]) -> tuple[list[str], dict]:
@@ -203,8 +196,8 @@ def seed_ensemble(runs: list[Path], store: Path) -> dict:
 def ensemble_lines(args, store: Path) -> tuple[list[str], dict]:
     """The seed-ensemble table: the default runs of every seed fused, on the sets whose test samples do not depend on the seed."""
     sets = {"Boston104 words": ([args.boston_work / "runs" / boston_name(s, None) for s in args.seeds],
-                                boston_store(args.boston_work)),
-            "WLASL20": ([args.work / "runs" / f"wlasl-s{s}" for s in args.seeds], store)}
+                                boston104.word_store(args.boston_work, 0)),
+            "WLASL20": ([logos.source_run(args.work, store, s)[0] for s in args.seeds], store)}
     out = {d: seed_ensemble(runs, st) for d, (runs, st) in sets.items()}
     lines = ["| set | test samples | single runs: top-1 % (per seed) | fused: top-1 % | fused minus best single (points) |",
              "|---|---:|---|---:|---:|"]

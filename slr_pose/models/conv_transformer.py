@@ -67,7 +67,7 @@ class FrameGraphConv(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, adjacency: torch.Tensor) -> None:
         super().__init__()
-        k, v, _ = adjacency.shape
+        k = adjacency.shape[0]
         self.register_buffer("A", adjacency.clone())  # A_k[src, dst] != 0: dst gathers from src
         self.importance = nn.Parameter(torch.ones_like(adjacency))
         self.weight = nn.Parameter(torch.empty(k, in_channels, out_channels))
