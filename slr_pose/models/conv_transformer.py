@@ -57,10 +57,9 @@ class FrameGraphConv(nn.Module):
     neighbours are aggregated by one ``(K*V, V) x (V, B*C)`` GEMM over all
     graphs at once, and channels are mixed by one GEMM per partition over all
     (node, graph) rows. The aggregation is dense on purpose: an edge-list
-    ``index_add`` was about 0.15 ms faster per 64-frame clip in torch, but it
-    exports as ONNX ScatterND(add), whose onnxruntime CPU kernel sums repeated
-    rows from several threads at once, so its results changed from run to run
-    (by up to 0.015 in the logits with 4 threads).
+    ``index_add`` exports as ONNX ScatterND(add), whose onnxruntime CPU kernel
+    sums repeated rows from several threads at once, so an exported model's
+    results changed from run to run (see tests/models/test_export.py).
 
     Shapes: ``(V, B, C)`` (B graphs, e.g. the N*T frames) -> ``(V, B, C_out)``.
     """
