@@ -26,7 +26,11 @@ Three rows swap the encoder for a registered one at its registered size: the
 library default (``conv_transformer_graph``, which WLASL20 and Bhutanese use
 already; Boston104's recipe uses ``conv_transformer_small`` at width 48) and
 the two registered encoders that are faster than it on one thread
-(``models.md``), to see whether they are as accurate.
+(``models.md``), to see whether they are as accurate. The ``... only`` rows
+train the recipe on one of its input streams (Boston104: joint, bone, joint
+motion; the others: joint, bone); fused per seed through ``fuse``'s fusion
+they are the stream ensemble of two-stream GCNs, which a table compares with
+the default's one model that reads every stream.
 A change goes into the default only when it helps on every set by more than
 twice the seeds' spread; everything else stays out, and the tables say so.
 Torch on one thread.
@@ -74,11 +78,21 @@ VARIANTS = {
     # thread (benchmarks/results/models.md); on WLASL20 and Bhutanese the first is the default recipe itself
     **{f"encoder {name}": [f"model.name={name}", "model.kwargs={}"]
        for name in ("conv_transformer_graph", "conv_transformer_small", "pose_transformer_small")},
+    # one model per input stream, for the stream ensembles (only the streams of each set's recipe: STREAMS)
+    **{f"{stream} only": [f"data.preprocess.streams=[{stream}]"] for stream in ("joint", "bone", "joint_motion")},
 }
 #: variants that train nothing: the runs of another variant (None: the default), scored with test-time mirroring
 TTA = {"test-time mirror": None, "mirror 0.5 + test-time mirror": "mirror 0.5"}
 SETS = ("Boston104 words", "WLASL20", "Bhutanese 3-shot")
+#: the input streams of each set's recipe (boston104.py's word task: joint, bone, joint motion; logos.py: joint, bone)
+STREAMS = {"Boston104 words": ("joint", "bone", "joint_motion"), "WLASL20": ("joint", "bone"),
+           "Bhutanese 3-shot": ("joint", "bone")}
 ALL = [*VARIANTS, *TTA]
+
+
+def applies(data: str, variant: str | None) -> bool:
+    """Whether a variant is run on a set: every variant is, but a one-stream run only for a stream of its recipe."""
+    return variant is None or not variant.endswith(" only") or variant.removesuffix(" only") in STREAMS[data]
 
 
 def changes(variant: str, epochs: int) -> list[str]:
@@ -180,7 +194,7 @@ def table(rows: list[dict], seeds: list[int]) -> tuple[list[str], dict]:
             helps.append(m > 2 * sd)
             cells += [mean, f"{m:+.1f} ± {sd:.1f}" + (" (beyond noise)" if abs(m) > 2 * sd else "")]
         if variant is not None:
-            verdicts[variant] = bool(helps) and all(helps)
+            verdicts[variant] = len(helps) == len(SETS) and all(helps)  # measured on every set, better on each
         lines.append(f"| {variant or 'default recipe'} | " + " | ".join(cells) + " |")
     return lines, verdicts
 
@@ -208,6 +222,45 @@ def ensemble_lines(args, store: Path) -> tuple[list[str], dict]:
     return lines, out
 
 
+def stream_runs(args, store: Path, data: str, seed: int) -> tuple[list[Path], Path]:
+    """The one-stream runs of a set and seed (one per stream of its recipe) and the store they are scored on."""
+    variants = [f"{stream} only" for stream in STREAMS[data]]
+    if data == "Boston104 words":
+        return ([args.boston_work / "runs" / boston_name(seed, v) for v in variants],
+                boston104.word_store(args.boston_work, 0))
+    if data == "WLASL20":
+        return [args.work / "runs" / variant_name("wlasl", seed, v) for v in variants], store
+    return [args.work / "runs" / variant_name("bhu3", seed, v) for v in variants], args.work / f"bhu-s{seed}-k3.h5"
+
+
+def stream_ensemble_lines(args, store: Path, rows: list[dict]) -> tuple[list[str], dict]:
+    """The stream-ensemble table: per seed, one model per input stream fused (``fuse``'s equal-weight sum of
+    log-probabilities), against the default's one model that reads every stream (early fusion)."""
+    out, lines = {}, [
+        "| set | streams | default: one model, all streams | best one-stream model (picked per seed on test) | "
+        "stream ensemble (fused) | "
+        "ensemble minus default (points) |", "|---|---|---:|---:|---:|---|"]
+    for data in SETS:
+        per_seed = []
+        for seed in args.seeds:
+            runs, st = stream_runs(args, store, data, seed)
+            ens = seed_ensemble(runs, st)
+            default = next(r["top1"] for r in rows if r["set"] == data and r["variant"] is None and r["seed"] == seed)
+            per_seed.append({"seed": seed, "default": default, "singles": ens["singles"], "fused": ens["fused"],
+                             "samples": ens["samples"]})
+        out[data] = per_seed
+
+        def col(values):
+            return f"{100 * statistics.mean(values):.1f} ± {100 * statistics.stdev(values):.1f}"
+
+        diff = [100 * (r["fused"] - r["default"]) for r in per_seed]
+        m, sd = statistics.mean(diff), statistics.stdev(diff)
+        lines.append(f"| {data} | {', '.join(STREAMS[data])} | {col([r['default'] for r in per_seed])} | "
+                     f"{col([max(r['singles']) for r in per_seed])} | {col([r['fused'] for r in per_seed])} | "
+                     f"{m:+.1f} ± {sd:.1f}" + (" (beyond noise)" if abs(m) > 2 * sd else " (within noise)") + " |")
+    return lines, out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
@@ -226,6 +279,8 @@ def main() -> None:
             for data, fn in zip(SETS, (lambda: boston(args.boston_work, seed, variant),
                                        lambda: wlasl(args.work, store, seed, variant),
                                        lambda: bhutanese(args.work, seed, variant))):
+                if not applies(data, variant):
+                    continue
                 r = fn()
                 rows.append({"set": data, "variant": variant, "seed": seed, "top1": r["top1"],
                              "samples": r["samples"], "seconds": r.get("seconds", 0.0)})
@@ -235,6 +290,7 @@ def main() -> None:
     lines, verdicts = table(rows, args.seeds)
     adopted = [v for v, ok in verdicts.items() if ok]
     ens_lines, ensembles = ensemble_lines(args, store) if len(args.seeds) > 1 else ([], {})
+    stream_lines, stream_ensembles = stream_ensemble_lines(args, store, rows) if len(args.seeds) > 1 else ([], {})
     section = [
         "## The default recipe: one-change ablations on three real sets",
         "",
@@ -258,11 +314,18 @@ def main() -> None:
            "seed (Bhutanese draws its test set per seed, so it has no common test set to fuse on). An ensemble "
            f"costs {len(args.seeds)}x the training and the latency of one model.", "",
            *ens_lines, ""] if ens_lines else []),
+        *(["### Stream ensembles through `fuse`", "",
+           "Per seed, one model per input stream of the set's recipe (the `... only` rows above: the same recipe "
+           "reading one stream), fused with equal weights as `slr-pose fuse` does, against the default: one model "
+           "that reads every stream (the streams are stacked as input channels). The ensemble costs one training "
+           "and one model's latency per stream. Mean ± sample std over seeds; the difference is per seed.", "",
+           *stream_lines, ""] if stream_lines else []),
     ]
     islr = logos.RESULTS / "islr.md"
     text = islr.read_text(encoding="utf-8")
     islr.write_text(logos.with_section(text, "\n".join(section), "recipe.py"), encoding="utf-8")
     (logos.RESULTS / "recipe.json").write_text(json.dumps({"rows": rows, "verdicts": verdicts, "seed_ensembles": ensembles,
+                                                           "stream_ensembles": stream_ensembles,
                                                            "wall_s": time.perf_counter() - t0}, indent=1) + "\n")
     print("\n".join(section))
 
