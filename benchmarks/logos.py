@@ -315,8 +315,8 @@ def report(rows: list[dict], seeds: list[int], groups: dict, machine: dict) -> s
     lines += boundary_claim()
     lines += [
         "Reading: an effect is called beyond noise only when its mean over seeds exceeds twice the seeds' spread",
-        "(and one test sequence, 0.25 points); with two seeds that is a weak test, so the per-method spreads",
-        "are shown beside every mean. The per-run numbers are in `logos.json`.",
+        f"(and one test sequence, 0.25 points); with {len(seeds)} seeds that is a weak test, so the per-method "
+        "spreads are shown beside every mean. The per-run numbers are in `logos.json`.",
         "",
     ]
     return "\n".join(lines)
